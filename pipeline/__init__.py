@@ -1,0 +1,67 @@
+"""商机管道 pipeline: a sales-pipeline tracker for Chinese B2B teams."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _template_folder() -> str:
+    """templates/ beside the package in a checkout, or pipeline/templates in an installed wheel."""
+    checkout = PACKAGE_DIR.parent / "templates"
+    return str(checkout if checkout.is_dir() else PACKAGE_DIR / "templates")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `test_config` overrides any setting."""
+    from pipeline import config
+    from pipeline.core import database, web
+    from pipeline.extensions import api, babel, csrf, db, login_manager, migrate
+
+    app = Flask(__name__, instance_relative_config=True, template_folder=_template_folder())
+    instance = Path(app.instance_path)
+    app.config.from_mapping(config.defaults(instance))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.secret_key(instance)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        instance.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    api.init_app(app)
+
+    web.init_app(app)
+    _register_features(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    """Attach every feature's blueprints and CLI commands."""
+    from pipeline import models  # noqa: F401  (every table registered before anything queries)
+    from pipeline.accounts import api as accounts_api
+    from pipeline.auth import cli as auth_cli
+    from pipeline.auth import views as auth_views
+    from pipeline.deals import api as deals_api
+    from pipeline.deals import cli as deals_cli
+    from pipeline.deals import views as deals_views
+    from pipeline.demo import cli as demo_cli
+    from pipeline.extensions import api
+
+    for blueprint in (accounts_api.blp, deals_api.blp, deals_api.reference_blp):
+        api.register_blueprint(blueprint)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(deals_views.bp)
+    for group in (auth_cli, deals_cli, demo_cli):
+        group.register(app)

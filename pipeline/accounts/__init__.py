@@ -1,0 +1,1 @@
+"""Accounts (companies or people we sell to) and their contacts."""

@@ -1,0 +1,1 @@
+"""Touches with the customer: calls, visits, e-mails, meetings and notes."""

@@ -1,0 +1,38 @@
+"""An activity logged against a deal, an account or a contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pipeline.auth.models import User
+from pipeline.core.models import TimestampMixin, UTCDateTime
+from pipeline.extensions import db
+
+ACTIVITY_KINDS = ("call", "visit", "email", "meeting", "note")
+
+
+class Activity(TimestampMixin, db.Model):
+    """One touch: what kind, when, what was said and what came of it."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint("kind IN ('call', 'visit', 'email', 'meeting', 'note')", name="kind"),
+        CheckConstraint("deal_id IS NOT NULL OR account_id IS NOT NULL OR contact_id IS NOT NULL", name="has_subject"),
+        Index("ix_activities_deal_occurred", "deal_id", "occurred_at"),
+        Index("ix_activities_account_occurred", "account_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,57 @@
+"""Configuration, read from the environment when the app is created (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def sqlite_url(path: Path) -> str:
+    """A SQLAlchemy URL for a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once into the instance folder (never committed)."""
+    from_env = os.environ.get("PIPELINE_SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        tmp = key_file.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(key_file)
+    return key_file.read_text().strip()
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """Settings for a running app; tests and deployments override them."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("PIPELINE_DATABASE_URL") or sqlite_url(instance_path / "pipeline.db"),
+        "PIPELINE_TIMEZONE": os.environ.get("PIPELINE_TIMEZONE", "Asia/Shanghai"),
+        "PIPELINE_PAGE_SIZE": 50,
+        "PIPELINE_MAX_PAGE_SIZE": 500,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("PIPELINE_TIMEZONE", "Asia/Shanghai"),
+        "PIPELINE_LOCALES": ("zh", "en"),
+        "API_TITLE": "pipeline",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "商机管道 pipeline API v1. Authenticate with `Authorization: Bearer <token>`."},
+        },
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PIPELINE_CHECK_MIGRATED": True,
+        "PIPELINE_PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
+    }

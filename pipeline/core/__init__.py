@@ -1,0 +1,1 @@
+"""Pieces every feature package shares: base model, column types, errors, time."""

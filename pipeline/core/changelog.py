@@ -1,0 +1,69 @@
+"""A field-change log: who changed which field of which record, from what to what, and when."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pipeline.core.models import UTCDateTime, utcnow
+from pipeline.extensions import db
+
+
+class FieldChange(db.Model):
+    """One field's change on a deal, account or contact; appended, never rewritten."""
+
+    __tablename__ = "field_changes"
+    __table_args__ = (
+        Index("ix_field_changes_entity", "entity", "entity_id", "at"),
+        Index("ix_field_changes_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int] = mapped_column()
+    field: Mapped[str] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def as_text(value: Any) -> str | None:
+    """Render a field value for the log so dates, money and keys read the same everywhere."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def apply_changes(
+    record: Any, entity: str, changes: dict[str, Any], user_id: int | None, at: datetime | None = None
+) -> dict[str, tuple[str | None, str | None]]:
+    """Set each field on `record` and log the ones whose value really changed; return those."""
+    changed: dict[str, tuple[str | None, str | None]] = {}
+    when = at or utcnow()
+    for field, new in changes.items():
+        old = getattr(record, field)
+        if old == new:
+            continue
+        setattr(record, field, new)
+        changed[field] = (as_text(old), as_text(new))
+        db.session.add(
+            FieldChange(
+                entity=entity,
+                entity_id=record.id,
+                field=field,
+                old_value=as_text(old),
+                new_value=as_text(new),
+                user_id=user_id,
+                at=when,
+            )
+        )
+    return changed

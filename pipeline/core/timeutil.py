@@ -1,0 +1,21 @@
+"""Time zones: moments are stored in UTC; dates a user reads (won on, lost on) are in the team's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def team_zone() -> ZoneInfo:
+    """The configured business time zone (default Asia/Shanghai)."""
+    name = current_app.config.get("PIPELINE_TIMEZONE", DEFAULT_TIMEZONE) if has_app_context() else None
+    return ZoneInfo(name or DEFAULT_TIMEZONE)
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of an aware moment in the business time zone."""
+    return moment.astimezone(team_zone()).date()

@@ -1,0 +1,137 @@
+"""Per-request plumbing: one commit per request, errors as JSON or pages, locale, schema guard."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request, session
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from pipeline.core.database import unmigrated_message
+from pipeline.core.errors import DomainError
+from pipeline.extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/"
+
+
+def wants_json() -> bool:
+    """Whether this request is an API call, answered in JSON."""
+    return request.path.startswith(API_PREFIX)
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the browser's, else Simplified Chinese."""
+    supported = current_app.config["PIPELINE_LOCALES"]
+    asked = request.args.get("lang") or session.get("lang")
+    if asked in supported:
+        return asked
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
+        return current_user.locale
+    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _commit_or_rollback(response: Response) -> Response:
+    """The one place a request's work is committed: only when it succeeded, else it is rolled back."""
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        db.session.rollback()
+        log.info("commit refused: %s", exc)
+        return error_response(409, "this record was changed by someone else in the meantime; reload and retry")
+    return response
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response:
+    """An error answer in the caller's language of choice: JSON for the API, a page for people."""
+    if wants_json():
+        response = jsonify({"error": message, **extra})
+    else:
+        response = current_app.make_response(
+            (render_template("error.html", status=status, message=message, **extra), status)
+        )
+    response.status_code = status
+    return response
+
+
+def _domain_error(exc: DomainError) -> Response:
+    db.session.rollback()
+    if wants_json():
+        response = jsonify(exc.to_dict())
+        response.status_code = exc.status
+        return response
+    return error_response(exc.status, exc.message)
+
+
+def _field_messages(messages: Any, prefix: str = "") -> dict[str, str]:
+    """Flatten webargs' {location: {field: [messages]}} into {field: "message; message"}."""
+    out: dict[str, str] = {}
+    for key, value in (messages or {}).items():
+        name = f"{prefix}{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(
+                _field_messages(
+                    value, f"{name}." if prefix or key not in ("json", "query", "form", "view_args") else ""
+                )
+            )
+        else:
+            out[name] = "; ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+    return out
+
+
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    if not wants_json():
+        return exc
+    data = getattr(exc, "data", None) or {}
+    if exc.code == 422 and "messages" in data:
+        fields = _field_messages(data["messages"])
+        return error_response(422, "invalid input: " + ", ".join(sorted(fields)), fields=fields)
+    if exc.code == 400 and "messages" in data:
+        return error_response(400, "; ".join(_field_messages(data["messages"]).values()) or exc.name)
+    return error_response(exc.code or 500, exc.description or exc.name)
+
+
+def _server_error(exc: Exception) -> Response:
+    db.session.rollback()
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal error; it has been logged")
+
+
+def _stale(exc: StaleDataError) -> Response:
+    db.session.rollback()
+    return error_response(409, "this record was changed by someone else in the meantime; reload and retry")
+
+
+def _guard_schema() -> Response | None:
+    """Refuse to serve (503) on a database whose schema is not migrated, saying which command to run."""
+    state = current_app.extensions.setdefault("pipeline_schema", {})
+    if "message" not in state:
+        state["message"] = unmigrated_message(db.engine) if current_app.config["PIPELINE_CHECK_MIGRATED"] else None
+    if state["message"]:
+        return error_response(503, state["message"])
+    return None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Any:
+    from pipeline.auth.models import User
+
+    return db.session.get(User, int(user_id))
+
+
+def init_app(app: Flask) -> None:
+    """Install the request hooks and error handlers."""
+    app.before_request(_guard_schema)
+    app.after_request(_commit_or_rollback)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+    login_manager.login_view = "auth.login"

@@ -1,0 +1,1 @@
+"""Deals and the five-stage method they move through."""

@@ -1,0 +1,113 @@
+"""The selling method's vocabulary (../shared/domain.md): stages, strategies, their stable keys and labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of the method, or one of its two end states."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    probability: Decimal  # default win probability while a deal sits here
+
+    def label(self, locale: str = "zh") -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+
+QUALIFY, EVALUATE, PROPOSE, CLOSE, FOLLOW_UP = "qualify", "evaluate", "propose", "close", "follow_up"
+LOST, DONE = "lost", "done"
+
+# The five stages in order (控制关键的5段销售过程); none is skipped.
+STAGES: tuple[Stage, ...] = (
+    Stage(QUALIFY, "确认", "Qualify", Decimal("0.10")),
+    Stage(EVALUATE, "考察", "Evaluate", Decimal("0.25")),
+    Stage(PROPOSE, "报价", "Propose", Decimal("0.50")),
+    Stage(CLOSE, "成交", "Close", Decimal("0.75")),
+    Stage(FOLLOW_UP, "跟进", "Follow-up", Decimal("1.00")),
+)
+END_STATES: tuple[Stage, ...] = (
+    Stage(LOST, "输单", "Lost", Decimal("0")),
+    Stage(DONE, "完结", "Done", Decimal("1.00")),
+)
+STAGE_KEYS: tuple[str, ...] = tuple(s.key for s in STAGES)
+ALL_STATES: dict[str, Stage] = {s.key: s for s in (*STAGES, *END_STATES)}
+OPEN_STAGES: tuple[str, ...] = (QUALIFY, EVALUATE, PROPOSE, CLOSE)  # not yet won, may still be lost
+WON_STATES: tuple[str, ...] = (FOLLOW_UP, DONE)
+
+
+def stage(key: str) -> Stage:
+    """Look a stage or end state up by key."""
+    return ALL_STATES[key]
+
+
+def next_stage(key: str) -> str | None:
+    """The stage after `key` in the method, or None after the last."""
+    i = STAGE_KEYS.index(key)
+    return STAGE_KEYS[i + 1] if i + 1 < len(STAGE_KEYS) else None
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A competitive strategy (策略): when it fits and how it is played."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    fits: str
+    play: str
+
+    def label(self, locale: str = "zh") -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+
+STRATEGIES: tuple[Strategy, ...] = (
+    Strategy(
+        "frontal",
+        "正面出击",
+        "Frontal",
+        "我们在产品/服务或声誉上明显领先于竞争对手",
+        "证明我们的方案是客户的最佳选择；依靠公司的稳定性和形象",
+    ),
+    Strategy(
+        "flanking",
+        "出其不意",
+        "Flanking",
+        "竞争对手比我们处于更有利的位置",
+        "把战场移到新的地方：扩展标准 (X → X+1) 或改变标准 (X → Y)",
+    ),
+    Strategy(
+        "divide_and_conquer",
+        "分而治之",
+        "Divide and conquer",
+        "我们不能或不想赢得整个机会；竞争对手已占据客户",
+        "先赢得一个较小的战役（一个部门、用户群、地区或方案的一部分），再扩展",
+    ),
+    Strategy(
+        "develop_for_future",
+        "立足长远",
+        "Develop for the future",
+        "我们的地位薄弱，或者还没有机会",
+        "投资：建立影响力和信誉，倾听和观察，教育客户；推迟决策，影响下一个项目的标准",
+    ),
+    Strategy(
+        "fortify_to_defend",
+        "加强防御",
+        "Fortify to defend",
+        "我们是现有供应商，面对新的机会",
+        "隔绝（加强关系、扩大对客户的覆盖）与孤立（不给竞争对手留机会、制定标准）",
+    ),
+)
+STRATEGY_KEYS: tuple[str, ...] = tuple(s.key for s in STRATEGIES)
+STRATEGY_BY_KEY: dict[str, Strategy] = {s.key: s for s in STRATEGIES}
+
+# Labels of the deal fields a gate can ask for.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "amount": ("金额", "Amount"),
+    "expected_close_date": ("预计成交日期", "Expected close date"),
+    "strategy": ("竞争策略", "Strategy"),
+}

@@ -1,0 +1,232 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite or PostgreSQL, and factories.
+
+The database is chosen by one variable: unset, every test gets its own SQLite file; with
+PIPELINE_TEST_DATABASE_URL=postgresql+psycopg://…, every test gets its own PostgreSQL database cloned
+from a template migrated once per run. Both are real databases with the real migrations applied.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import Result
+from flask import Flask, g
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+from pipeline import create_app
+from pipeline.accounts.models import Account
+from pipeline.auth.models import User
+from pipeline.auth.services import create_user, issue_token
+from pipeline.deals import services as deal_services
+from pipeline.deals.models import Deal
+from pipeline.extensions import db
+
+PG_URL = os.environ.get("PIPELINE_TEST_DATABASE_URL", "")
+_counter = itertools.count()
+
+
+def _pg_admin(url: str) -> psycopg.Connection[Any]:
+    u = make_url(url)
+    return psycopg.connect(
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _migrate(url: str) -> None:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once per run, which every test's database is copied from."""
+    if PG_URL:
+        name = f"pipeline_tmpl_{os.getpid()}"
+        with _pg_admin(PG_URL) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        _migrate(_pg_url(name))
+        yield name
+        with _pg_admin(PG_URL) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        _migrate(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for this test alone."""
+    if PG_URL:
+        name = f"pipeline_t{os.getpid()}_{next(_counter)}"
+        with _pg_admin(PG_URL) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        yield _pg_url(name)
+        with _pg_admin(PG_URL) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path / "test.db"
+        shutil.copyfile(template_db, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Settings a test module may override by redefining this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The app on this test's database, with an app context pushed for the test's duration."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "PIPELINE_PASSWORD_PROFILE": "CHEAPEST",  # Argon2id still, at a cost tests can afford
+            **app_config,
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+class ServerLikeClient(FlaskClient):
+    """Start every request with an empty `g`, as a server does.
+
+    The `app` fixture keeps one app context pushed and Flask reuses it for each test request, so without
+    this Flask-Login's user, Flask-Babel's locale and Flask-WTF's CSRF token would leak between requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = ServerLikeClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """Runs `pipeline …` commands in-process against this test's app."""
+    return app.test_cli_runner()
+
+
+def refused(result: Result, *words: str) -> str:
+    """Assert a clean CLI refusal: non-zero exit, no traceback, one line on stderr naming every word."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert all(w in lines[0] for w in words), lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+# ---- Factories ---------------------------------------------------------------------------------------------
+
+
+class People:
+    """The cast most tests need: two teams, a rep in each, the first team's lead, and an admin."""
+
+    def __init__(self) -> None:
+        self.admin = create_user("admin@example.com", "管理员", "admin", password="admin-pass-1")
+        self.lead = create_user("lead@example.com", "李经理", "lead", team="华东", password="lead-pass-1")
+        self.rep = create_user("rep@example.com", "王芳", "rep", team="华东", password="rep-pass-1")
+        self.rep_b = create_user("rep2@example.com", "张伟", "rep", team="华东", password="rep-pass-2")
+        self.other_lead = create_user("lead2@example.com", "赵经理", "lead", team="华南", password="lead-pass-2")
+        self.outsider = create_user("rep3@example.com", "陈静", "rep", team="华南", password="rep-pass-3")
+        db.session.commit()
+
+
+@pytest.fixture
+def people(app: Flask) -> People:
+    return People()
+
+
+@pytest.fixture
+def make_account(app: Flask) -> Callable[..., Account]:
+    def make(owner: User, name: str = "上海华信科技有限公司", **fields: Any) -> Account:
+        account = Account(name=name, owner_id=owner.id, **fields)
+        db.session.add(account)
+        db.session.flush()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def make_deal(app: Flask, make_account: Callable[..., Account]) -> Callable[..., Deal]:
+    def make(owner: User, title: str = "ERP 系统升级项目", account: Account | None = None, **fields: Any) -> Deal:
+        deal = deal_services.create_deal(owner, account or make_account(owner), title, **fields)
+        db.session.commit()
+        return deal
+
+    return make
+
+
+@pytest.fixture
+def ready_fields() -> dict[str, Any]:
+    """Fields that satisfy the 报价 gate."""
+    return {"amount": Decimal("120000.00"), "expected_close_date": date(2027, 3, 31), "strategy": "frontal"}
+
+
+@pytest.fixture
+def tick_stage(app: Flask) -> Callable[[User, Deal], None]:
+    """Tick every checklist item of the deal's current stage, as a rep finishing the stage's work."""
+
+    def tick(actor: User, deal: Deal) -> None:
+        for item in deal_services.checklist_for(deal.stage):
+            deal_services.set_checklist_item(actor, deal, item.key, True)
+        db.session.commit()
+
+    return tick
+
+
+@pytest.fixture
+def token_for(app: Flask) -> Callable[[User], dict[str, str]]:
+    """Authorization headers for an API call as `user`."""
+
+    def headers(user: User) -> dict[str, str]:
+        token = issue_token(user, "tests")
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
