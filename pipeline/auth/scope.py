@@ -1,0 +1,69 @@
+"""Record-level access, in one place: a rep sees their own records, a lead their team's, an admin all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+
+from pipeline.accounts.models import Account
+from pipeline.auth.models import Role, User
+from pipeline.core.errors import Forbidden, NotFound
+from pipeline.core.models import is_id
+from pipeline.deals.models import Deal
+from pipeline.extensions import db
+
+
+def _owned_by_visible(owner_column: Any, user: User) -> ColumnElement[bool]:
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role == Role.LEAD and user.team_id is not None:
+        return owner_column.in_(select(User.id).where(User.team_id == user.team_id))
+    return owner_column == user.id
+
+
+def deals_visible_to(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting deals to those `user` may see."""
+    return _owned_by_visible(Deal.owner_id, user)
+
+
+def accounts_visible_to(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting accounts to those `user` may see."""
+    return _owned_by_visible(Account.owner_id, user)
+
+
+def visible_deal(user: User, deal_id: int) -> Deal:
+    """The deal if `user` may see it; otherwise NotFound, exactly as if it did not exist."""
+    deal = db.session.scalar(select(Deal).where(Deal.id == deal_id, deals_visible_to(user))) if is_id(deal_id) else None
+    if deal is None:
+        raise NotFound(f"deal {deal_id} not found")
+    return deal
+
+
+def visible_account(user: User, account_id: int) -> Account:
+    """The account if `user` may see it; otherwise NotFound."""
+    account = (
+        db.session.scalar(select(Account).where(Account.id == account_id, accounts_visible_to(user)))
+        if is_id(account_id)
+        else None
+    )
+    if account is None:
+        raise NotFound(f"account {account_id} not found")
+    return account
+
+
+def may_own(actor: User, owner: User) -> bool:
+    """Whether `actor` may give a record to `owner`: reps to themselves, leads within the team, admins to all."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.LEAD and actor.team_id is not None:
+        return owner.team_id == actor.team_id
+    return owner.id == actor.id
+
+
+def check_may_own(actor: User, owner: User, field: str = "owner_id") -> None:
+    """Refuse to assign a record to someone outside the actor's reach."""
+    if not owner.active:
+        raise Forbidden(f"{field}: {owner.email} is disabled")
+    if not may_own(actor, owner):
+        raise Forbidden(f"{field}: you may not assign records to {owner.email}")

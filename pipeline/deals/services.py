@@ -1,0 +1,353 @@
+"""What can be done to a deal: create, edit, tick checklist items, move. Services flush; callers commit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from pipeline.accounts.models import Account
+from pipeline.auth.models import User
+from pipeline.auth.scope import check_may_own, visible_account
+from pipeline.core.changelog import FieldChange, apply_changes
+from pipeline.core.errors import Conflict, InvalidInput, Missing, NotFound
+from pipeline.core.models import is_id, utcnow
+from pipeline.core.timeutil import local_date
+from pipeline.deals import workflow
+from pipeline.deals.method import DONE, LOST, QUALIFY, STRATEGY_KEYS
+from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
+from pipeline.extensions import db
+
+STALE = "this deal was changed by someone else in the meantime; reload it and try again"
+
+# Fields a person may edit directly. `stage` is not among them: stages change only through moves.
+EDITABLE = (
+    "title",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "strategy",
+    "strategy_rationale",
+    "competitors",
+    "next_step",
+    "next_step_due",
+    "owner_id",
+    "account_id",
+)
+
+
+def checklist_for(stage: str) -> list[ChecklistTemplate]:
+    """The active checklist items of a stage, in the method's order."""
+    return list(
+        db.session.scalars(
+            select(ChecklistTemplate)
+            .where(ChecklistTemplate.stage == stage, ChecklistTemplate.active.is_(True))
+            .order_by(ChecklistTemplate.position)
+        )
+    )
+
+
+def _checklist_facts(deal: Deal) -> workflow.ChecklistFacts:
+    # Plain rows, not ChecklistTemplate entities: every move reads all templates (see bench/transitions.py).
+    templates = db.session.execute(
+        select(
+            ChecklistTemplate.stage,
+            ChecklistTemplate.key,
+            ChecklistTemplate.label_zh,
+            ChecklistTemplate.label_en,
+            ChecklistTemplate.required,
+        )
+        .where(ChecklistTemplate.active.is_(True))
+        .order_by(ChecklistTemplate.position)
+    )
+    items: dict[str, list[workflow.ItemInfo]] = defaultdict(list)
+    for stage, *info in templates:
+        items[stage].append(workflow.ItemInfo(*info))
+    done = db.session.scalars(
+        select(DealChecklistItem.item_key).where(DealChecklistItem.deal_id == deal.id, DealChecklistItem.done.is_(True))
+    )
+    return workflow.ChecklistFacts(dict(items), frozenset(done))
+
+
+def _materialise_checklist(deal: Deal, stage: str, keys: Sequence[str] | None = None) -> None:
+    """Give the deal its own copy of the stage's checklist the first time it enters the stage.
+
+    `keys` are the stage's active item keys when the caller has already read them (a move has, in its facts).
+    """
+    have = set(db.session.scalars(select(DealChecklistItem.item_key).where(DealChecklistItem.deal_id == deal.id)))
+    for key in keys if keys is not None else [t.key for t in checklist_for(stage)]:
+        if key not in have:
+            db.session.add(DealChecklistItem(deal_id=deal.id, item_key=key, stage=stage))
+
+
+def _flush_deal() -> None:
+    """Write the deal first: a concurrent change to the same version fails here, before anything else."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict(STALE) from exc
+
+
+def _check_version(deal: Deal, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != deal.version:
+        raise Conflict(f"{STALE} (you have version {expected_version}, the deal is at {deal.version})")
+
+
+# ---- Field checks shared by create and edit -----------------------------------------------------------------
+
+
+def _clean(actor: User, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Check and normalise editable fields, collecting one message per wrong field."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "stage":
+            errors["stage"] = "the stage changes only through a move (advance, revert, lose, reopen, complete)"
+        elif key not in EDITABLE:
+            errors[key] = "unknown field"
+        elif key == "title":
+            if not str(value or "").strip():
+                errors["title"] = "a title is required"
+            elif len(value) > 200:
+                errors["title"] = "at most 200 characters"
+            else:
+                out[key] = value.strip()
+        elif key == "amount":
+            try:
+                amount = Decimal(str(value))
+            except (InvalidOperation, ValueError):
+                errors["amount"] = f"{value!r} is not a number"
+                continue
+            if not amount.is_finite() or amount < 0:
+                errors["amount"] = "the amount must be zero or more"
+            elif amount != amount.quantize(Decimal("0.01")):
+                errors["amount"] = "at most two decimal places"
+            elif amount >= Decimal("1e14"):
+                errors["amount"] = "the amount is too large"
+            else:
+                out[key] = amount.quantize(Decimal("0.01"))
+        elif key == "currency":
+            if not (isinstance(value, str) and len(value) == 3 and value.isalpha()):
+                errors["currency"] = "a three-letter currency code such as CNY"
+            else:
+                out[key] = value.upper()
+        elif key == "strategy":
+            if value in (None, ""):
+                out[key] = None
+            elif value not in STRATEGY_KEYS:
+                errors["strategy"] = f"one of {', '.join(STRATEGY_KEYS)}"
+            else:
+                out[key] = value
+        elif key in ("expected_close_date", "next_step_due"):
+            if value is not None and not isinstance(value, date):
+                errors[key] = "a date (YYYY-MM-DD)"
+            else:
+                out[key] = value
+        elif key == "owner_id":
+            owner = db.session.get(User, value) if is_id(value) else None
+            if owner is None:
+                errors["owner_id"] = f"no user {value}"
+            else:
+                check_may_own(actor, owner)
+                out[key] = owner.id
+        elif key == "account_id":
+            try:
+                out[key] = visible_account(actor, value).id
+            except NotFound:
+                errors["account_id"] = f"no account {value} that you can see"
+        else:
+            out[key] = "" if value is None else str(value)
+    return out
+
+
+# ---- Services ---------------------------------------------------------------------------------------------
+
+
+def create_deal(actor: User, account: Account, title: str, *, at: datetime | None = None, **fields: Any) -> Deal:
+    """Open a deal in 确认 for an account the actor can see, with its first history row."""
+    errors: dict[str, str] = {}
+    values = _clean(actor, {"title": title, **fields}, errors)
+    if errors:
+        raise InvalidInput(errors)
+    when = at or utcnow()
+    deal = Deal(
+        account_id=account.id,
+        owner_id=values.pop("owner_id", actor.id),
+        stage=QUALIFY,
+        stage_entered_at=when,
+        created_at=when,
+        updated_at=when,
+        **values,
+    )
+    db.session.add(deal)
+    db.session.flush()
+    _materialise_checklist(deal, QUALIFY)
+    db.session.add(
+        StageEvent(
+            deal_id=deal.id,
+            from_stage=None,
+            to_stage=QUALIFY,
+            trigger="create",
+            user_id=actor.id,
+            at=when,
+            amount=deal.amount,
+        )
+    )
+    db.session.flush()
+    return deal
+
+
+def update_deal(
+    actor: User, deal: Deal, changes: dict[str, Any], expected_version: int | None, at: datetime | None = None
+) -> dict[str, tuple[str | None, str | None]]:
+    """Edit a deal's fields (never its stage), logging each change; stale versions are refused."""
+    _check_version(deal, expected_version)
+    errors: dict[str, str] = {}
+    values = _clean(actor, changes, errors)
+    if errors:
+        raise InvalidInput(errors)
+    changed = apply_changes(deal, "deal", values, actor.id, at)
+    if changed:
+        _flush_deal()
+    return changed
+
+
+def set_checklist_item(
+    actor: User, deal: Deal, key: str, done: bool, note: str | None = None, at: datetime | None = None
+) -> DealChecklistItem:
+    """Tick or untick one of the deal's checklist items; the deal's version moves so gates see fresh work."""
+    if deal.stage in (LOST, DONE):
+        raise Conflict(f"deal {deal.id} is {deal.stage}; its checklist is closed")
+    item = db.session.scalar(
+        select(DealChecklistItem).where(DealChecklistItem.deal_id == deal.id, DealChecklistItem.item_key == key)
+    )
+    if item is None:
+        raise InvalidInput({"item_key": f"{key!r} is not on this deal's checklist"})
+    when = at or utcnow()
+    if item.done != done:
+        item.done, item.done_by_id, item.done_at = done, (actor.id if done else None), (when if done else None)
+        db.session.add(
+            FieldChange(
+                entity="deal",
+                entity_id=deal.id,
+                field=f"checklist.{key}",
+                old_value=str(not done).lower(),
+                new_value=str(done).lower(),
+                user_id=actor.id,
+                at=when,
+            )
+        )
+        deal.updated_at = when
+    if note is not None:
+        item.note = note
+    _flush_deal()
+    return item
+
+
+def lost_reasons() -> list[LostReason]:
+    """The active lost reasons in the order they are offered."""
+    return list(db.session.scalars(select(LostReason).where(LostReason.active.is_(True)).order_by(LostReason.position)))
+
+
+def move(
+    actor: User,
+    deal: Deal,
+    trigger: str,
+    *,
+    reason: str = "",
+    lost_reason: str | None = None,
+    override: bool = False,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> StageEvent:
+    """Move a deal through the workflow and record it; the stage, history row and version change together."""
+    _check_version(deal, expected_version)
+    if (
+        lost_reason is not None
+        and db.session.scalar(select(LostReason.key).where(LostReason.key == lost_reason, LostReason.active.is_(True)))
+        is None
+    ):
+        raise InvalidInput({"lost_reason": f"{lost_reason!r} is not in the lost-reason list"})
+    when = at or utcnow()
+    request = workflow.Move(
+        trigger=trigger,
+        actor_role=actor.role,
+        at=when,
+        today=local_date(when),
+        checklist=_checklist_facts(deal),
+        reason=reason or "",
+        lost_reason=lost_reason if trigger == workflow.LOSE else None,
+        override=override,
+        locale=actor.locale,
+    )
+    source = workflow.fire(deal, request)
+    deal.updated_at = when
+    _flush_deal()
+    if deal.stage not in (LOST, DONE):
+        _materialise_checklist(deal, deal.stage, [i.key for i in request.checklist.items.get(deal.stage, ())])
+    event = StageEvent(
+        deal_id=deal.id,
+        from_stage=source,
+        to_stage=deal.stage,
+        trigger=trigger,
+        user_id=actor.id,
+        at=when,
+        reason=request.reason,
+        lost_reason_key=request.lost_reason,
+        amount=deal.amount,
+        override=request.overridden,
+        overridden=[m.key for m in request.missing] if request.overridden else [],
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def what_is_missing(actor: User, deal: Deal) -> list[Missing]:
+    """What the next forward move (advance or complete) still wants, so nobody has to try it to find out."""
+    forward = workflow.forward_trigger(deal.stage)
+    if forward is None:
+        return []
+    dest = workflow.destination(deal.stage, forward)
+    now = utcnow()
+    request = workflow.Move(
+        trigger=forward,
+        actor_role=actor.role,
+        at=now,
+        today=local_date(now),
+        checklist=_checklist_facts(deal),
+        locale=actor.locale,
+    )
+    return workflow.missing_for(deal, dest, request)
+
+
+def current_checklist(deal: Deal) -> list[DealChecklistItem]:
+    """The deal's items for the stage it is in, in the method's order."""
+    return list(
+        db.session.scalars(
+            select(DealChecklistItem)
+            .join(ChecklistTemplate)
+            .where(DealChecklistItem.deal_id == deal.id, DealChecklistItem.stage == deal.stage)
+            .order_by(ChecklistTemplate.position)
+        )
+    )
+
+
+def history(deal: Deal) -> list[StageEvent]:
+    """Every move of the deal, oldest first."""
+    return list(db.session.scalars(select(StageEvent).where(StageEvent.deal_id == deal.id).order_by(StageEvent.id)))
+
+
+def field_changes(deal: Deal) -> list[FieldChange]:
+    """Every logged field change and checklist tick of the deal, oldest first."""
+    return list(
+        db.session.scalars(
+            select(FieldChange)
+            .where(FieldChange.entity == "deal", FieldChange.entity_id == deal.id)
+            .order_by(FieldChange.id)
+        )
+    )
