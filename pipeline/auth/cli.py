@@ -1,0 +1,151 @@
+"""`pipeline init` and `pipeline users …`: set a database up, add people, hand out API tokens."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from pipeline.auth.models import Role, Team, User
+from pipeline.auth.services import create_user, issue_token
+from pipeline.cli import describe, one_transaction, table
+from pipeline.core.database import current_revision, head_revision
+from pipeline.core.errors import DomainError, InvalidInput, NotFound
+from pipeline.extensions import db
+
+ADMIN_PASSWORD_ENV = "PIPELINE_ADMIN_PASSWORD"
+
+users = AppGroup("users", help="Add and list the people who use the pipeline; issue API tokens.")
+
+
+def _interactive() -> bool:
+    """Whether someone is at the keyboard to answer a prompt."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def user_by_email(email: str) -> User:
+    """The user with this e-mail (any case), or a refusal naming it."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user with e-mail {email.strip().lower()}")
+    return user
+
+
+def _first_admin() -> User | None:
+    return db.session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+
+
+def _admin_password(given: str | None) -> str:
+    """The first admin's password: the option, else the environment, else a hidden prompt at a terminal."""
+    if given:
+        return given
+    if os.environ.get(ADMIN_PASSWORD_ENV):
+        return os.environ[ADMIN_PASSWORD_ENV]
+    if _interactive():
+        return str(click.prompt("Admin password", hide_input=True, confirmation_prompt=True))
+    raise click.ClickException(f"no admin password: pass --admin-password or set {ADMIN_PASSWORD_ENV}")
+
+
+@click.command("init")
+@click.option("--admin-email", help="E-mail of the first admin (needed only while there is no admin).")
+@click.option("--admin-name", default="管理员", show_default=True, help="Name of the first admin.")
+@click.option("--admin-password", help=f"Password of the first admin (or set {ADMIN_PASSWORD_ENV}).")
+@with_appcontext
+def init_command(admin_email: str | None, admin_name: str, admin_password: str | None) -> None:
+    """Migrate the database to the newest schema and create the first admin; safe to run again."""
+    if current_revision(db.engine) != head_revision():
+        upgrade()
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(f"database {url} is at migration {current_revision(db.engine)}")
+    admin = _first_admin()
+    if admin is not None:
+        click.echo(f"an admin already exists: {admin.email}")
+        return
+    if not admin_email:
+        if not _interactive():
+            raise click.ClickException("there is no admin yet: pass --admin-email (and --admin-password)")
+        admin_email = str(click.prompt("Admin e-mail"))
+    password = _admin_password(admin_password)
+    try:
+        admin = create_user(admin_email, admin_name, Role.ADMIN, password=password)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(describe(exc)) from None
+    click.echo(f"created the first admin: {admin.email}")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name, e.g. 王芳.")
+@click.option("--role", required=True, metavar="rep|lead|admin", help="rep, lead or admin.")
+@click.option("--team", help="Team name; created when it does not exist yet.")
+@click.option("--password", help="Sign-in password (8 to 128 characters); without it the user signs in by token.")
+@click.option("--locale", default="zh", show_default=True, metavar="zh|en", help="Language of the pages.")
+@one_transaction
+def create_command(email: str, name: str, role: str, team: str | None, password: str | None, locale: str) -> None:
+    """Add a user; every wrong field is named."""
+    if team is not None and not team.strip():
+        raise InvalidInput({"team": "a team name cannot be blank"})
+    user = create_user(email, name, role, team=team, password=password, locale=locale)
+    team_note = f", team {user.team.name}" if user.team else ""
+    click.echo(f"created {user.role} {user.email} ({user.name}{team_note})")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", "token_name", default="cli", show_default=True, help="What the token is for.")
+@one_transaction
+def token_command(email: str, token_name: str) -> None:
+    """Print a new API token for a user: only the token, so it can be piped."""
+    user = user_by_email(email)
+    if not user.active:
+        raise click.ClickException(f"user {user.email} is disabled; a token would not work")
+    click.echo(issue_token(user, token_name))
+
+
+@users.command("list")
+@one_transaction
+def list_command() -> None:
+    """List every user with role, team and whether they may sign in."""
+    rows = db.session.execute(
+        select(User.email, User.name, User.role, Team.name, User.active)
+        .outerjoin(Team, User.team_id == Team.id)
+        .order_by(User.email)
+    ).all()
+    click.echo(
+        table(
+            ("email", "name", "role", "team", "status"),
+            [(e, n, r, t or "-", "active" if a else "disabled") for e, n, r, t, a in rows],
+        )
+    )
+
+
+@users.command("disable")
+@click.argument("email")
+@one_transaction
+def disable_command(email: str) -> None:
+    """Lock a user out of the pages and the API at once; their records stay."""
+    user = user_by_email(email)
+    if not user.active:
+        click.echo(f"{user.email} is already disabled")
+        return
+    if user.role == Role.ADMIN:
+        others = db.session.scalar(
+            select(User.id).where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
+        )
+        if others is None:
+            raise click.ClickException(f"{user.email} is the last active admin; create another admin first")
+    user.active = False
+    click.echo(f"disabled {user.email}")
+
+
+def register(app: Flask) -> None:
+    """Attach `init` and `users` to `app.cli`."""
+    app.cli.add_command(init_command)
+    app.cli.add_command(users)

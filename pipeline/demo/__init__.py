@@ -1,0 +1,1 @@
+"""Realistic Chinese B2B demo data."""
