@@ -52,6 +52,16 @@ def visible_account(user: User, account_id: int) -> Account:
     return account
 
 
+def sees(user: User, owner_id: int) -> bool:
+    """The same rule as the WHERE clauses above, for a record already loaded (by its owner)."""
+    if user.role == Role.ADMIN or owner_id == user.id:
+        return True
+    if user.role == Role.LEAD and user.team_id is not None:
+        owner = db.session.get(User, owner_id)
+        return owner is not None and owner.team_id == user.team_id
+    return False
+
+
 def may_own(actor: User, owner: User) -> bool:
     """Whether `actor` may give a record to `owner`: reps to themselves, leads within the team, admins to all."""
     if actor.role == Role.ADMIN:

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
-from pipeline.auth.scope import check_may_own, visible_account
+from pipeline.auth.scope import check_may_own, sees, visible_account
 from pipeline.core.changelog import FieldChange, apply_changes
 from pipeline.core.errors import Conflict, InvalidInput, Missing, NotFound
 from pipeline.core.models import is_id, utcnow
@@ -52,36 +52,44 @@ def checklist_for(stage: str) -> list[ChecklistTemplate]:
     )
 
 
-def _checklist_facts(deal: Deal) -> workflow.ChecklistFacts:
-    # Plain rows, not ChecklistTemplate entities: every move reads all templates (see bench/transitions.py).
-    templates = db.session.execute(
-        select(
-            ChecklistTemplate.stage,
-            ChecklistTemplate.key,
-            ChecklistTemplate.label_zh,
-            ChecklistTemplate.label_en,
-            ChecklistTemplate.required,
-        )
-        .where(ChecklistTemplate.active.is_(True))
-        .order_by(ChecklistTemplate.position)
+# Every active template with one deal's copy of it. Built once: every move reads it (bench/transitions.py).
+_CHECKLIST_STATE = (
+    select(
+        ChecklistTemplate.stage,
+        ChecklistTemplate.key,
+        ChecklistTemplate.label_zh,
+        ChecklistTemplate.label_en,
+        ChecklistTemplate.required,
+        DealChecklistItem.done,
     )
+    .outerjoin(
+        DealChecklistItem,
+        (DealChecklistItem.item_key == ChecklistTemplate.key) & (DealChecklistItem.deal_id == bindparam("deal_id")),
+    )
+    .where(ChecklistTemplate.active.is_(True))
+    .order_by(ChecklistTemplate.position)
+)
+
+
+def _checklist_state(deal: Deal) -> tuple[workflow.ChecklistFacts, frozenset[str]]:
+    """What the gates read and which items the deal already has, in one query of plain rows."""
+    rows = db.session.execute(_CHECKLIST_STATE, {"deal_id": deal.id})
     items: dict[str, list[workflow.ItemInfo]] = defaultdict(list)
-    for stage, *info in templates:
-        items[stage].append(workflow.ItemInfo(*info))
-    done = db.session.scalars(
-        select(DealChecklistItem.item_key).where(DealChecklistItem.deal_id == deal.id, DealChecklistItem.done.is_(True))
-    )
-    return workflow.ChecklistFacts(dict(items), frozenset(done))
+    done: set[str] = set()
+    materialised: set[str] = set()
+    for stage, key, label_zh, label_en, required, is_done in rows:
+        items[stage].append(workflow.ItemInfo(key, label_zh, label_en, required))
+        if is_done is not None:
+            materialised.add(key)
+        if is_done:
+            done.add(key)
+    return workflow.ChecklistFacts(dict(items), frozenset(done)), frozenset(materialised)
 
 
-def _materialise_checklist(deal: Deal, stage: str, keys: Sequence[str] | None = None) -> None:
-    """Give the deal its own copy of the stage's checklist the first time it enters the stage.
-
-    `keys` are the stage's active item keys when the caller has already read them (a move has, in its facts).
-    """
-    have = set(db.session.scalars(select(DealChecklistItem.item_key).where(DealChecklistItem.deal_id == deal.id)))
-    for key in keys if keys is not None else [t.key for t in checklist_for(stage)]:
-        if key not in have:
+def _materialise_checklist(deal: Deal, stage: str, keys: Sequence[str], materialised: frozenset[str]) -> None:
+    """Give the deal its own copy of the stage's checklist the first time it enters the stage."""
+    for key in keys:
+        if key not in materialised:
             db.session.add(DealChecklistItem(deal_id=deal.id, item_key=key, stage=stage))
 
 
@@ -169,6 +177,8 @@ def _clean(actor: User, values: dict[str, Any], errors: dict[str, str]) -> dict[
 
 def create_deal(actor: User, account: Account, title: str, *, at: datetime | None = None, **fields: Any) -> Deal:
     """Open a deal in 确认 for an account the actor can see, with its first history row."""
+    if not sees(actor, account.owner_id):
+        raise NotFound(f"account {account.id} not found")
     errors: dict[str, str] = {}
     values = _clean(actor, {"title": title, **fields}, errors)
     if errors:
@@ -185,7 +195,7 @@ def create_deal(actor: User, account: Account, title: str, *, at: datetime | Non
     )
     db.session.add(deal)
     db.session.flush()
-    _materialise_checklist(deal, QUALIFY)
+    _materialise_checklist(deal, QUALIFY, [t.key for t in checklist_for(QUALIFY)], frozenset())
     db.session.add(
         StageEvent(
             deal_id=deal.id,
@@ -273,12 +283,13 @@ def move(
     ):
         raise InvalidInput({"lost_reason": f"{lost_reason!r} is not in the lost-reason list"})
     when = at or utcnow()
+    facts, materialised = _checklist_state(deal)
     request = workflow.Move(
         trigger=trigger,
         actor_role=actor.role,
         at=when,
         today=local_date(when),
-        checklist=_checklist_facts(deal),
+        checklist=facts,
         reason=reason or "",
         lost_reason=lost_reason if trigger == workflow.LOSE else None,
         override=override,
@@ -286,9 +297,8 @@ def move(
     )
     source = workflow.fire(deal, request)
     deal.updated_at = when
-    _flush_deal()
     if deal.stage not in (LOST, DONE):
-        _materialise_checklist(deal, deal.stage, [i.key for i in request.checklist.items.get(deal.stage, ())])
+        _materialise_checklist(deal, deal.stage, [i.key for i in facts.items.get(deal.stage, ())], materialised)
     event = StageEvent(
         deal_id=deal.id,
         from_stage=source,
@@ -303,7 +313,7 @@ def move(
         overridden=[m.key for m in request.missing] if request.overridden else [],
     )
     db.session.add(event)
-    db.session.flush()
+    _flush_deal()  # one flush: the version-checked UPDATE, the new checklist items and the history row
     return event
 
 
@@ -319,7 +329,7 @@ def what_is_missing(actor: User, deal: Deal) -> list[Missing]:
         actor_role=actor.role,
         at=now,
         today=local_date(now),
-        checklist=_checklist_facts(deal),
+        checklist=_checklist_state(deal)[0],
         locale=actor.locale,
     )
     return workflow.missing_for(deal, dest, request)

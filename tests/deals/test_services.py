@@ -489,3 +489,16 @@ def test_a_rep_cannot_give_a_deal_to_someone_else(people: Any, make_deal: Any) -
     assert reload(deal.id).owner_id == people.rep_b.id
     with pytest.raises(Forbidden):
         services.update_deal(people.lead, deal, {"owner_id": people.outsider.id}, expected_version=2)
+
+
+def test_a_deal_can_be_opened_only_on_an_account_the_actor_sees(people: Any, make_account: Any) -> None:
+    colleagues = make_account(people.rep_b, name="同事的客户")
+    other_team = make_account(people.outsider, name="别队的客户")
+    db.session.commit()
+    with pytest.raises(NotFound):
+        services.create_deal(people.rep, colleagues, "越权项目")
+    with pytest.raises(NotFound):
+        services.create_deal(people.lead, other_team, "越权项目")
+    db.session.rollback()
+    assert services.create_deal(people.lead, colleagues, "团队项目").account_id == colleagues.id
+    assert services.create_deal(people.admin, other_team, "总部项目").account_id == other_team.id
