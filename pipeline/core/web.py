@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, session
+from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -88,7 +90,11 @@ def _field_messages(messages: Any, prefix: str = "") -> dict[str, str]:
 
 def _http_error(exc: HTTPException) -> Response | HTTPException:
     if not wants_json():
-        return exc
+        if exc.code is None or exc.code < 400:
+            return exc  # redirects pass through
+        if isinstance(exc, CSRFError):
+            return error_response(400, _("The form has expired. Go back, reload the page and try again."))
+        return error_response(exc.code, "")  # the page's heading names the error in the reader's language
     data = getattr(exc, "data", None) or {}
     if exc.code == 422 and "messages" in data:
         fields = _field_messages(data["messages"])

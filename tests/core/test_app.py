@@ -90,3 +90,14 @@ def test_api_errors_are_json_and_never_500_for_client_mistakes(client: Any, peop
     assert response.status_code == 405 and "error" in response.json
     response = client.post("/api/v1/deals", headers=headers, data=b"\xff\xfe", content_type="application/json")
     assert 400 <= response.status_code < 500 and "error" in response.json
+
+
+def test_page_errors_are_our_page_in_the_readers_language(app: Flask, client: Any, people: Any) -> None:
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "<title>404 · 商机管道</title>" in missing.text and "未找到" in missing.text
+    assert "Werkzeug" not in missing.text and "requested URL" not in missing.text
+    app.config["WTF_CSRF_ENABLED"] = True
+    forged = client.post("/login", data={"email": people.rep.email, "password": "rep-pass-1"})
+    assert forged.status_code == 400
+    assert "表单已过期，请返回并刷新页面后重试。" in forged.text
