@@ -53,6 +53,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.deals import api as deals_api
+    from pipeline.deals import board_views
     from pipeline.deals import cli as deals_cli
     from pipeline.deals import views as deals_views
     from pipeline.demo import cli as demo_cli
@@ -63,5 +64,6 @@ def _register_features(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(deals_views.bp)
+    app.register_blueprint(board_views.bp)
     for group in (auth_cli, deals_cli, demo_cli):
         group.register(app)

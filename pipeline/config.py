@@ -28,11 +28,27 @@ def secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def stall_days(text: str) -> dict[str, int]:
+    """PIPELINE_STALL_DAYS such as "qualify=10,propose=30": days in a stage before the board calls a deal stalled."""
+    from pipeline.deals.method import STAGE_KEYS
+
+    days: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        stage, _, value = part.partition("=")
+        if stage.strip() not in STAGE_KEYS or not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(
+                f"PIPELINE_STALL_DAYS: {part!r} is not <stage>=<days> with a stage of {', '.join(STAGE_KEYS)}"
+            )
+        days[stage.strip()] = int(value)
+    return days
+
+
 def defaults(instance_path: Path) -> dict[str, Any]:
     """Settings for a running app; tests and deployments override them."""
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("PIPELINE_DATABASE_URL") or sqlite_url(instance_path / "pipeline.db"),
         "PIPELINE_TIMEZONE": os.environ.get("PIPELINE_TIMEZONE", "Asia/Shanghai"),
+        "PIPELINE_STALL_DAYS": stall_days(os.environ.get("PIPELINE_STALL_DAYS", "")),
         "PIPELINE_PAGE_SIZE": 50,
         "PIPELINE_MAX_PAGE_SIZE": 500,
         "BABEL_DEFAULT_LOCALE": "zh",

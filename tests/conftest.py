@@ -11,6 +11,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from click.testing import Result
 from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from pipeline import create_app
@@ -163,22 +165,62 @@ def is_postgres(database_url: str) -> bool:
 # ---- Factories ---------------------------------------------------------------------------------------------
 
 
+PASSWORDS = {
+    "admin@example.com": "admin-pass-1",
+    "lead@example.com": "lead-pass-1",
+    "rep@example.com": "rep-pass-1",
+    "rep2@example.com": "rep-pass-2",
+    "lead2@example.com": "lead-pass-2",
+    "rep3@example.com": "rep-pass-3",
+}
+
+
 class People:
     """The cast most tests need: two teams, a rep in each, the first team's lead, and an admin."""
 
     def __init__(self) -> None:
-        self.admin = create_user("admin@example.com", "管理员", "admin", password="admin-pass-1")
-        self.lead = create_user("lead@example.com", "李经理", "lead", team="华东", password="lead-pass-1")
-        self.rep = create_user("rep@example.com", "王芳", "rep", team="华东", password="rep-pass-1")
-        self.rep_b = create_user("rep2@example.com", "张伟", "rep", team="华东", password="rep-pass-2")
-        self.other_lead = create_user("lead2@example.com", "赵经理", "lead", team="华南", password="lead-pass-2")
-        self.outsider = create_user("rep3@example.com", "陈静", "rep", team="华南", password="rep-pass-3")
+        def user(email: str, name: str, role: str, team: str | None = None) -> User:
+            return create_user(email, name, role, team=team, password=PASSWORDS[email])
+
+        self.admin = user("admin@example.com", "管理员", "admin")
+        self.lead = user("lead@example.com", "李经理", "lead", "华东")
+        self.rep = user("rep@example.com", "王芳", "rep", "华东")
+        self.rep_b = user("rep2@example.com", "张伟", "rep", "华东")
+        self.other_lead = user("lead2@example.com", "赵经理", "lead", "华南")
+        self.outsider = user("rep3@example.com", "陈静", "rep", "华南")
         db.session.commit()
 
 
 @pytest.fixture
 def people(app: Flask) -> People:
     return People()
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """A client signed in as `user` through the real sign-in form."""
+
+    def sign_in(user: User) -> FlaskClient:
+        response = client.post("/login", data={"email": user.email, "password": PASSWORDS[user.email]})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+@contextmanager
+def counting_statements() -> Iterator[list[str]]:
+    """Every SQL statement sent while the block runs (for query-count budgets)."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -178,3 +178,27 @@ class DealFilterForm(BaseForm):
     stage = SelectField(_l("Stage"), choices=stage_choices, default="")
     mine = BooleanField(_l("Only my deals"))
     before = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1)])
+
+
+def any_strategy_choices() -> list[SelectChoice]:
+    """The five strategies (and "any") labelled in the page's language, for filtering."""
+    locale = locale_code()
+    return [SelectChoice("", str(_l("Any strategy"))), *(SelectChoice(s.key, s.label(locale)) for s in STRATEGIES)]
+
+
+class BoardFilterForm(BaseForm):
+    """The board's filters, read from the query string so a filtered board can be bookmarked and shared."""
+
+    class Meta:
+        csrf = False
+
+    mine = BooleanField(_l("Only my deals"))
+    strategy = SelectField(_l("Strategy"), choices=any_strategy_choices, default="")
+    owner = SelectField(_l("Owner"), default="")  # choices: the people whose deals the user sees
+    min_amount = DecimalField(_l("Amount from"), places=2, validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT)])
+    max_amount = DecimalField(_l("Amount to"), places=2, validators=[Optional(), NumberRange(min=0, max=MAX_AMOUNT)])
+    q = StringField(_l("Search title or account"), validators=[Optional(), Length(max=100)])
+
+    def validate_max_amount(self, field: Field) -> None:
+        if field.data is not None and self.min_amount.data is not None and field.data < self.min_amount.data:
+            raise ValidationError(_l("Must not be below the lower bound."))

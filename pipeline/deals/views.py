@@ -488,6 +488,10 @@ def move(deal: Deal, trigger: str) -> Response | tuple[str, int]:
     """Move the deal (advance, complete, revert, lose, reopen); a refusal says exactly what is missing."""
     if trigger not in MOVE_FORMS:
         raise NotFound(_("There is no move called %(trigger)s.", trigger=trigger))
+    from pipeline.deals import board_views  # it imports this module for the helpers it shares
+
+    from_board = request.form.get("back_to") == board_views.BACK_TO_BOARD
+    board_query = request.form.get("board_query", "")
     form = _move_form(deal, trigger, submitted=True)
     if not form.validate():
         return _render_deal(deal, 422, move_form=(trigger, form), refusal=Refusal(_("Check the highlighted fields.")))
@@ -509,10 +513,14 @@ def move(deal: Deal, trigger: str) -> Response | tuple[str, int]:
             else _("Only a team lead or an admin may override a gate.")
         )
         fresh, refusal, status = _refused(deal.id, exc, forbidden)
+        if from_board:  # the card stays in its column and says what is missing
+            return board_views.render_board(board_query, refused=(deal.id, refusal), status=status)
         if isinstance(exc, InvalidInput):
             _attach_errors(form, exc)
         if isinstance(exc, Conflict):  # the deal moved on: offer the forms that fit where it is now
             return _render_deal(fresh, status, refusal=refusal)
         return _render_deal(fresh, status, move_form=(trigger, form), refusal=refusal)
     flash(_("Moved to %(stage)s.", stage=stage_label(deal.stage)), "success")
+    if from_board:
+        return redirect(board_views.board_url(board_query) + f"#deal-{deal.id}")
     return redirect(url_for("deals.show", deal_id=deal.id))

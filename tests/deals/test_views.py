@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,36 +12,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.deals import services
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
-from tests.conftest import People
+from tests.conftest import People, counting_statements
 
-PASSWORDS = {
-    "admin@example.com": "admin-pass-1",
-    "lead@example.com": "lead-pass-1",
-    "rep@example.com": "rep-pass-1",
-    "rep2@example.com": "rep-pass-2",
-    "lead2@example.com": "lead-pass-2",
-    "rep3@example.com": "rep-pass-3",
-}
 STALE_MESSAGE = "此商机刚被其他人修改过，请重新加载页面。"
-
-
-@pytest.fixture
-def browser(client: FlaskClient) -> Callable[[User], FlaskClient]:
-    """A client signed in as `user` through the real sign-in form."""
-
-    def sign_in(user: User) -> FlaskClient:
-        response = client.post("/login", data={"email": user.email, "password": PASSWORDS[user.email]})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-
-    return sign_in
 
 
 def text(response: Any) -> str:
@@ -77,20 +56,6 @@ def moves_of(deal: Deal) -> list[str]:
 
 def required_labels(stage: str, locale: str = "zh") -> list[str]:
     return [t.label(locale) for t in services.checklist_for(stage) if t.required]
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 # ---- The list -----------------------------------------------------------------------------------------------

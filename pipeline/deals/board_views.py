@@ -1,0 +1,78 @@
+"""The board page (看板): five stage columns a rep works from, with buttons that move a card on."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
+
+from pipeline.auth.models import User
+from pipeline.auth.scope import deals_visible_to
+from pipeline.deals import workflow
+from pipeline.deals.board import BoardFilter, board
+from pipeline.deals.forms import BoardFilterForm
+from pipeline.deals.method import STAGE_KEYS
+from pipeline.deals.models import Deal
+from pipeline.deals.views import Refusal, actor, today
+from pipeline.extensions import db
+
+bp = Blueprint("board", __name__)
+BACK_TO_BOARD = "board"  # the value of a move form's back_to field when it was sent from the board
+
+
+def _owner_choices(user: User) -> list[SelectChoice]:
+    """Everyone whose deals the user sees (one query), for the owner filter; a rep sees only themself."""
+    owners = db.session.execute(
+        select(User.id, User.name)
+        .where(User.id.in_(select(Deal.owner_id).where(deals_visible_to(user))))
+        .order_by(User.name)
+    )
+    return [SelectChoice("", "—"), *(SelectChoice(str(i), name) for i, name in owners)]
+
+
+def render_board(query: str, refused: tuple[int, Refusal] | None = None, status: int = 200) -> tuple[str, int]:
+    """Draw the board for the filters in `query`; `refused` shows on its card why that card's move was refused."""
+    user = actor()
+    form = BoardFilterForm(MultiDict(parse_qsl(query, keep_blank_values=True)))
+    form.owner.choices = _owner_choices(user) if user.is_lead_or_admin else [SelectChoice("", "—")]
+    if not form.validate():
+        return render_template(
+            "deals/board.html", form=form, columns=[], refused=None, board_query=query, forward_moves={}, move_labels={}
+        ), 422
+    wanted = BoardFilter(
+        mine=bool(form.mine.data),
+        strategy=form.strategy.data or None,
+        owner_id=int(form.owner.data) if form.owner.data else None,
+        min_amount=form.min_amount.data,
+        max_amount=form.max_amount.data,
+        text=(form.q.data or "").strip(),
+    )
+    columns = board(user, wanted, today(), thresholds=current_app.config.get("PIPELINE_STALL_DAYS"))
+    page = render_template(
+        "deals/board.html",
+        form=form,
+        columns=columns,
+        refused=refused,
+        board_query=query,
+        show_owner=user.is_lead_or_admin,
+        forward_moves={key: workflow.forward_trigger(key) for key in STAGE_KEYS},
+        move_labels={workflow.ADVANCE: _("Advance"), workflow.COMPLETE: _("Complete")},
+    )
+    return page, status
+
+
+def board_url(query: str) -> str:
+    """The board with the filters it was showing (only ever a path on this site)."""
+    return url_for("board.index") + (f"?{query}" if query else "")
+
+
+@bp.get("/board")
+@login_required
+def index() -> tuple[str, int]:
+    """The pipeline as columns: what each stage holds, what is stalled, and what is due."""
+    return render_board(request.query_string.decode("utf-8", "replace"))
