@@ -13,12 +13,12 @@ from wtforms import SelectChoice
 
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
+from pipeline.core.pages import Refusal, actor, today
 from pipeline.deals import workflow
 from pipeline.deals.board import BoardFilter, board
 from pipeline.deals.forms import BoardFilterForm
 from pipeline.deals.method import STAGE_KEYS
 from pipeline.deals.models import Deal
-from pipeline.deals.views import Refusal, actor, today
 from pipeline.extensions import db
 
 bp = Blueprint("board", __name__)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -32,16 +31,11 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from pipeline.core.forms import BaseForm
+from pipeline.core.pages import locale_code
 from pipeline.deals.method import ALL_STATES, STRATEGIES
 from pipeline.deals.models import LostReason
 
 MAX_AMOUNT = Decimal("1e14")  # what the amount column holds, in yuan
-
-
-def locale_code() -> str:
-    """The language the page is drawn in: "zh" or "en"."""
-    locale = get_locale()
-    return locale.language if locale is not None else "zh"
 
 
 def strategy_choices() -> list[SelectChoice]:

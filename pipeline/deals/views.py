@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from flask_login import login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -23,9 +18,20 @@ from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
 from pipeline.auth.views import set_current_page
-from pipeline.core.errors import Conflict, DomainError, Forbidden, GateRefused, InvalidInput, Missing, NotFound
-from pipeline.core.timeutil import local_date, team_zone
-from pipeline.deals import services, workflow
+from pipeline.core.errors import Conflict, DomainError, Forbidden, GateRefused, InvalidInput, NotFound
+from pipeline.core.pages import (
+    OVER,
+    Refusal,
+    actor,
+    attach_errors,
+    days_in_stage,
+    field_errors,
+    locale_code,
+    overdue,
+    stage_label,
+    today,
+)
+from pipeline.deals import board_views, deal_page, services, workflow
 from pipeline.deals.forms import (
     AdvanceForm,
     ChecklistForm,
@@ -35,50 +41,20 @@ from pipeline.deals.forms import (
     NewDealForm,
     ReasonedMoveForm,
     VersionedForm,
-    locale_code,
     lost_reason_choices,
 )
 from pipeline.deals.method import (
-    ALL_STATES,
     DONE,
-    FIELD_LABELS,
-    FOLLOW_UP,
     LOST,
     STAGE_KEYS,
-    STAGES,
-    STRATEGY_BY_KEY,
     next_stage,
-    stage,
 )
-from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem
+from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
 bp = Blueprint("deals", __name__)
 
-CURRENCY_SYMBOLS = {"CNY": "¥"}
-OPEN_ENDED = (LOST, DONE)  # no next step is overdue on a deal that is over
 
-TRIGGER_LABELS = {
-    "create": _l("Created"),
-    workflow.ADVANCE: _l("Advance"),
-    workflow.REVERT: _l("Move back"),
-    workflow.LOSE: _l("Mark lost"),
-    workflow.REOPEN: _l("Reopen"),
-    workflow.COMPLETE: _l("Complete"),
-}
-FIELD_NAMES = {
-    "title": _l("Title"),
-    "amount": _l("Amount"),
-    "currency": _l("Currency"),
-    "expected_close_date": _l("Expected close date"),
-    "strategy": _l("Strategy"),
-    "strategy_rationale": _l("Why this strategy"),
-    "competitors": _l("Competitors"),
-    "next_step": _l("Next step"),
-    "next_step_due": _l("Next step due"),
-    "owner_id": _l("Owner"),
-    "account_id": _l("Account"),
-}
 MOVE_FORMS: dict[str, type[VersionedForm]] = {
     workflow.ADVANCE: AdvanceForm,
     workflow.COMPLETE: AdvanceForm,
@@ -86,62 +62,6 @@ MOVE_FORMS: dict[str, type[VersionedForm]] = {
     workflow.REOPEN: ReasonedMoveForm,
     workflow.LOSE: LoseForm,
 }
-
-
-# ---- Formatting shared by every deal template ---------------------------------------------------------------
-
-
-@bp.app_template_global()
-def money(amount: Decimal | str | None, currency: str = "CNY") -> str:
-    """An amount as people read it: ¥120,000.00, or USD 3,500.00 for other currencies."""
-    if amount is None or amount == "":
-        return ""
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, ValueError):
-        return str(amount)
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{value:,.2f}" if symbol else f"{currency} {value:,.2f}"
-
-
-@bp.app_template_filter("local_time")
-def local_time(moment: datetime | None) -> str:
-    """A stored UTC moment in the team's time zone (Asia/Shanghai by default), to the minute."""
-    return moment.astimezone(team_zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-@bp.app_template_global()
-def stage_label(key: str | None) -> str:
-    """A stage's or end state's name in the page's language."""
-    return stage(key).label(locale_code()) if key is not None and key in ALL_STATES else (key or "")
-
-
-@bp.app_template_global()
-def strategy_label(key: str | None) -> str:
-    """A strategy's name in the page's language."""
-    return STRATEGY_BY_KEY[key].label(locale_code()) if key is not None and key in STRATEGY_BY_KEY else (key or "")
-
-
-def today() -> date:
-    """Today's date in the team's time zone."""
-    return datetime.now(team_zone()).date()
-
-
-@bp.app_template_global()
-def days_in_stage(deal: Deal, on: date) -> int:
-    """Whole days the deal has sat in its current stage."""
-    return max((on - local_date(deal.stage_entered_at)).days, 0)
-
-
-@bp.app_template_global()
-def overdue(deal: Deal, on: date) -> bool:
-    """The next step's due date has passed on a deal that is still being worked."""
-    return deal.next_step_due is not None and deal.next_step_due < on and deal.stage not in OPEN_ENDED
-
-
-def actor() -> User:
-    """The signed-in user as a model object (services take a User, not Flask-Login's proxy)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 def with_deal(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -216,7 +136,7 @@ def new() -> Response | tuple[str, int]:
             deal = services.create_deal(user, account, form.title.data or "", **_without(form.changes(), "title"))
         except InvalidInput as exc:
             db.session.rollback()
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             flash(_("Deal created."), "success")
             return redirect(url_for("deals.show", deal_id=deal.id))
@@ -227,33 +147,7 @@ def _without(values: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in keys}
 
 
-def _attach_errors(form: FlaskForm, exc: InvalidInput) -> None:
-    """Show a service's refusal next to the field it names (or above the form when no field matches)."""
-    for name, message in exc.fields.items():
-        target = form._fields.get(name)
-        if target is not None:
-            target.errors = [*target.errors, message]
-        else:
-            form.form_errors.append(f"{name}: {message}")
-
-
 # ---- One deal ---------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Refusal:
-    """Why the last request on the page was refused, and (for a gate) everything that is missing."""
-
-    message: str
-    missing: list[str] = field(default_factory=list)
-    fields: list[tuple[str, str, str]] = field(default_factory=list)  # (field id, label, what is wrong)
-
-
-@bp.app_template_global()
-def field_errors(form: FlaskForm) -> list[tuple[str, str, str]]:
-    """Each wrong field of a submitted form as (id to link to, label, messages); form-wide ones have no id."""
-    found = [(f.id, str(f.label.text), " ".join(map(str, f.errors))) for f in form if f.errors]
-    return found + [("", "", str(message)) for message in form.form_errors]
 
 
 def _move_form(deal: Deal, trigger: str, *, submitted: bool = False) -> VersionedForm:
@@ -278,104 +172,6 @@ def _destination(deal: Deal, trigger: str) -> str | None:
     if trigger == workflow.REOPEN:
         return deal.lost_from_stage
     return {workflow.LOSE: LOST, workflow.COMPLETE: DONE}.get(trigger)
-
-
-def _labels(locale: str) -> dict[tuple[str, str], str]:
-    """Names of everything a gate can ask for, in the page's language."""
-    names = {("field", k): (en if locale == "en" else zh) for k, (zh, en) in FIELD_LABELS.items()}
-    for t in db.session.scalars(select(ChecklistTemplate)):
-        names[("checklist", t.key)] = t.label(locale)
-    return names
-
-
-def _missing_labels(missing: list[Missing], locale: str) -> list[str]:
-    names = _labels(locale)
-    return [names.get((m.kind, m.key), m.label_en if locale == "en" else m.label) for m in missing]
-
-
-def _progress(deal: Deal, events: list[Any]) -> list[dict[str, Any]]:
-    """The five stages as steps: passed, current or ahead, each with the date the deal last entered it."""
-    entered: dict[str, datetime] = {}
-    for event in events:
-        entered[event.to_stage] = event.at
-    here = deal.lost_from_stage if deal.stage == LOST else deal.stage
-    position = len(STAGE_KEYS) if here == DONE else STAGE_KEYS.index(here or STAGE_KEYS[0])
-    steps = []
-    for i, s in enumerate(STAGES):
-        state = "passed" if i < position else "current" if i == position else "ahead"
-        steps.append({"key": s.key, "label": stage_label(s.key), "state": state, "entered": entered.get(s.key)})
-    return steps
-
-
-def _checklist(deal: Deal) -> list[DealChecklistItem]:
-    """The current stage's items (for a deal that is over, its last stage's), in the method's order."""
-    here = {LOST: deal.lost_from_stage, DONE: FOLLOW_UP}.get(deal.stage, deal.stage)
-    items = db.session.scalars(
-        select(DealChecklistItem)
-        .join(DealChecklistItem.template)
-        .where(DealChecklistItem.deal_id == deal.id, DealChecklistItem.stage == here)
-        .options(selectinload(DealChecklistItem.template), selectinload(DealChecklistItem.done_by))
-        .order_by(ChecklistTemplate.position)
-    )
-    return list(items)
-
-
-def _timeline(deal: Deal, events: list[Any], locale: str) -> list[dict[str, Any]]:
-    """Moves and field changes in one list, newest first."""
-    changes = services.field_changes(deal)
-    ids = {e.user_id for e in events} | {c.user_id for c in changes}
-    people = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids - {None})))}
-    names = _labels(locale)
-    reasons = {r.key: r.label(locale) for r in services.lost_reasons()}
-    entries: list[dict[str, Any]] = []
-    for e in events:
-        entries.append(
-            {
-                "kind": "move",
-                "at": e.at,
-                "order": (e.at, 1, e.id),
-                "who": people.get(e.user_id, ""),
-                "trigger": TRIGGER_LABELS.get(e.trigger, e.trigger),
-                "from": stage_label(e.from_stage) if e.from_stage else "",
-                "to": stage_label(e.to_stage),
-                "reason": e.reason,
-                "lost_reason": reasons.get(e.lost_reason_key or "", e.lost_reason_key or ""),
-                "override": e.override,
-                "waived": [names.get(("checklist", k), names.get(("field", k), k)) for k in e.overridden or []],
-            }
-        )
-    for c in changes:
-        text = _change_text(deal, c.field, c.old_value, c.new_value, names)
-        entries.append(
-            {"kind": "change", "at": c.at, "order": (c.at, 0, c.id), "who": people.get(c.user_id, ""), **text}
-        )
-    entries.sort(key=lambda entry: entry["order"], reverse=True)
-    return entries
-
-
-def _change_text(
-    deal: Deal, name: str, old: str | None, new: str | None, names: dict[tuple[str, str], str]
-) -> dict[str, str]:
-    """A field change as a person reads it: the field's name and both values in words."""
-    if name.startswith("checklist."):
-        key = name.removeprefix("checklist.")
-        words = {"true": _("done"), "false": _("not done")}
-        return {
-            "field": _("Checklist: %(item)s", item=names.get(("checklist", key), key)),
-            "old": words.get(old or "", old or ""),
-            "new": words.get(new or "", new or ""),
-        }
-
-    def shown(value: str | None) -> str:
-        if value is None or value == "":
-            return "—"
-        if name == "strategy":
-            return strategy_label(value)
-        if name == "amount":
-            return money(value, deal.currency)
-        return value
-
-    return {"field": str(FIELD_NAMES.get(name, name)), "old": shown(old), "new": shown(new)}
 
 
 def _render_deal(
@@ -405,15 +201,15 @@ def _render_deal(
             deal=deal,
             user=user,
             may_override=user.is_lead_or_admin,
-            progress=_progress(deal, events),
-            checklist=_checklist(deal),
-            checklist_open=deal.stage not in OPEN_ENDED,
+            progress=deal_page.progress(deal, events),
+            checklist=deal_page.checklist(deal),
+            checklist_open=deal.stage not in OVER,
             edit_form=edit_form,
             edit_open=edit_open,
             move_forms=forms,
             destinations={t: _destination(deal, t) for t in forms},
             refusal=refusal,
-            timeline=_timeline(deal, events, locale),
+            timeline=deal_page.timeline(deal, events, locale),
             today=today(),
             stage_days=days_in_stage(deal, today()),
             is_overdue=overdue(deal, today()),
@@ -428,7 +224,11 @@ def _refused(deal_id: int, exc: DomainError, forbidden: str = "") -> tuple[Deal,
     db.session.rollback()
     deal = visible_deal(actor(), deal_id)
     if isinstance(exc, GateRefused):
-        return deal, Refusal(_("This move is refused. Still missing:"), _missing_labels(exc.missing, locale)), 409
+        return (
+            deal,
+            Refusal(_("This move is refused. Still missing:"), deal_page.missing_labels(exc.missing, locale)),
+            409,
+        )
     if isinstance(exc, Conflict) and exc.message.startswith(services.STALE):
         return deal, Refusal(_("This deal was changed by someone else in the meantime; reload the page.")), 409
     if isinstance(exc, Forbidden):
@@ -457,7 +257,7 @@ def edit(deal: Deal) -> Response | tuple[str, int]:
     except (InvalidInput, Conflict, Forbidden) as exc:
         fresh, refusal, status = _refused(deal.id, exc)
         if isinstance(exc, InvalidInput):
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         return _render_deal(fresh, status, edit_form=form, refusal=refusal)
     flash(_("Saved.") if changed else _("Nothing changed."), "success" if changed else "info")
     return redirect(url_for("deals.show", deal_id=deal.id))
@@ -488,8 +288,6 @@ def move(deal: Deal, trigger: str) -> Response | tuple[str, int]:
     """Move the deal (advance, complete, revert, lose, reopen); a refusal says exactly what is missing."""
     if trigger not in MOVE_FORMS:
         raise NotFound(_("There is no move called %(trigger)s.", trigger=trigger))
-    from pipeline.deals import board_views  # it imports this module for the helpers it shares
-
     from_board = request.form.get("back_to") == board_views.BACK_TO_BOARD
     board_query = request.form.get("board_query", "")
     form = _move_form(deal, trigger, submitted=True)
@@ -516,7 +314,7 @@ def move(deal: Deal, trigger: str) -> Response | tuple[str, int]:
         if from_board:  # the card stays in its column and says what is missing
             return board_views.render_board(board_query, refused=(deal.id, refusal), status=status)
         if isinstance(exc, InvalidInput):
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         if isinstance(exc, Conflict):  # the deal moved on: offer the forms that fit where it is now
             return _render_deal(fresh, status, refusal=refusal)
         return _render_deal(fresh, status, move_form=(trigger, form), refusal=refusal)
