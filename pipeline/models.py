@@ -4,12 +4,13 @@ from pipeline.accounts.models import Account, Contact
 from pipeline.activities.models import Activity
 from pipeline.auth.models import ApiToken, Team, User
 from pipeline.core.changelog import FieldChange
-from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
+from pipeline.deals.models import BuyingInfluence, ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
 
 __all__ = [
     "Account",
     "Activity",
     "ApiToken",
+    "BuyingInfluence",
     "ChecklistTemplate",
     "Contact",
     "Deal",

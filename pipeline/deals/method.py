@@ -111,3 +111,46 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "expected_close_date": ("预计成交日期", "Expected close date"),
     "strategy": ("竞争策略", "Strategy"),
 }
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value of a scale the method names (a role in the decision, an attitude, a level), with its labels."""
+
+    key: str
+    label_zh: str
+    label_en: str
+
+    def label(self, locale: str = "zh") -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+
+# Buying influences (客户参与者): who takes part in the customer's decision, and how they stand.
+ECONOMIC_BUYER, COACH = "economic_buyer", "coach"
+INFLUENCE_ROLES: tuple[Choice, ...] = (
+    Choice(ECONOMIC_BUYER, "决策者（经济买家）", "Economic buyer"),
+    Choice("user", "使用者", "User"),
+    Choice("technical", "技术把关者", "Technical"),
+    Choice(COACH, "内线（教练）", "Coach"),
+)
+ATTITUDES: tuple[Choice, ...] = (
+    Choice("supporter", "支持", "Supporter"),
+    Choice("neutral", "中立", "Neutral"),
+    Choice("opponent", "反对", "Opponent"),
+)
+INFLUENCE_LEVELS: tuple[Choice, ...] = (
+    Choice("high", "高", "High"),
+    Choice("medium", "中", "Medium"),
+    Choice("low", "低", "Low"),
+)
+# Personal relationship depth with one contact, 1–5 (客户关系群体, ../shared/domain.md section 4).
+RELATIONSHIP_DEPTHS: tuple[Choice, ...] = (
+    Choice("1", "一级 认识", "1 Know of"),
+    Choice("2", "二级 还熟悉", "2 Acquainted"),
+    Choice("3", "三级 比较熟悉", "3 Familiar"),
+    Choice("4", "四级 很熟悉", "4 Close"),
+    Choice("5", "五级 相知", "5 Trusted"),
+)
+INFLUENCE_ROLE_KEYS: tuple[str, ...] = tuple(c.key for c in INFLUENCE_ROLES)
+ATTITUDE_KEYS: tuple[str, ...] = tuple(c.key for c in ATTITUDES)
+INFLUENCE_LEVEL_KEYS: tuple[str, ...] = tuple(c.key for c in INFLUENCE_LEVELS)

@@ -21,10 +21,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pipeline.accounts.models import Account
+from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
 from pipeline.core.models import Money, TimestampMixin, UTCDateTime, utcnow
-from pipeline.deals.method import ALL_STATES, STRATEGY_KEYS, WON_STATES
+from pipeline.deals.method import (
+    ALL_STATES,
+    ATTITUDE_KEYS,
+    INFLUENCE_LEVEL_KEYS,
+    INFLUENCE_ROLE_KEYS,
+    STRATEGY_KEYS,
+    WON_STATES,
+)
 from pipeline.extensions import db
 
 
@@ -171,6 +178,30 @@ class StageEvent(db.Model):
     overridden: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys of what the override waived
 
     user: Mapped[User | None] = relationship()
+
+
+class BuyingInfluence(TimestampMixin, db.Model):
+    """One of the customer's people in this deal's decision: their role, attitude, influence and our depth with them."""
+
+    __tablename__ = "buying_influences"
+    __table_args__ = (
+        UniqueConstraint("deal_id", "contact_id", "role"),
+        CheckConstraint(_in("role", INFLUENCE_ROLE_KEYS), name="role"),
+        CheckConstraint(_in("attitude", ATTITUDE_KEYS), name="attitude"),
+        CheckConstraint(_in("influence", INFLUENCE_LEVEL_KEYS), name="influence"),
+        CheckConstraint("depth BETWEEN 1 AND 5", name="depth"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    attitude: Mapped[str] = mapped_column(String(10), default="neutral")
+    influence: Mapped[str] = mapped_column(String(10), default="medium")
+    depth: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    contact: Mapped[Contact] = relationship()
 
 
 @event.listens_for(StageEvent, "before_update")
