@@ -6,6 +6,7 @@ from flask import Response, g, jsonify, request
 from flask_smorest import Blueprint
 
 from pipeline.auth.models import User
+from pipeline.auth.scope import check_records_in_url
 from pipeline.auth.services import user_for_token
 from pipeline.extensions import csrf
 
@@ -26,6 +27,7 @@ def require_token() -> Response | None:
     if user is None:
         return _unauthorized("this API token is unknown, revoked, or its user is disabled")
     g.api_user = user
+    check_records_in_url(user, request.view_args)
     return None
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 
-from pipeline.accounts.models import Account
+from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import Role, User
 from pipeline.core.errors import Forbidden, NotFound
 from pipeline.core.models import is_id
@@ -50,6 +51,35 @@ def visible_account(user: User, account_id: int) -> Account:
     if account is None:
         raise NotFound(f"account {account_id} not found")
     return account
+
+
+def visible_contact(user: User, contact_id: int) -> Contact:
+    """The contact if `user` may see its account; otherwise NotFound."""
+    contact = (
+        db.session.scalar(
+            select(Contact).join(Contact.account).where(Contact.id == contact_id, accounts_visible_to(user))
+        )
+        if is_id(contact_id)
+        else None
+    )
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    return contact
+
+
+# URL arguments that name a record, and how to load it through the user's scope.
+RECORD_ARGUMENTS: dict[str, Callable[[User, int], Any]] = {
+    "deal_id": visible_deal,
+    "account_id": visible_account,
+    "contact_id": visible_contact,
+}
+
+
+def check_records_in_url(user: User, view_args: dict[str, Any] | None) -> None:
+    """Answer 404 for a record out of reach before anything else (a body check first would reveal it exists)."""
+    for name, value in (view_args or {}).items():
+        if name in RECORD_ARGUMENTS:
+            RECORD_ARGUMENTS[name](user, value)
 
 
 def sees(user: User, owner_id: int) -> bool:
