@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
-from pipeline.core.timeutil import local_date
+from pipeline.core.timeutil import team_zone
 from pipeline.deals.method import STAGE_KEYS, STAGES, Stage
 from pipeline.deals.models import Deal, DealChecklistItem
 from pipeline.extensions import db
@@ -153,8 +153,9 @@ def board(
     rows = db.session.execute(
         select(ranked).where(ranked.c.rank <= per_column).order_by(ranked.c.stage_entered_at, ranked.c.id)
     )
+    zone = team_zone()
     for row in rows:
-        days = max((today - local_date(row.stage_entered_at)).days, 0)
+        days = max((today - row.stage_entered_at.astimezone(zone).date()).days, 0)
         columns[row.stage].cards.append(
             Card(
                 deal_id=row.id,
