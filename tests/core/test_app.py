@@ -101,3 +101,14 @@ def test_page_errors_are_our_page_in_the_readers_language(app: Flask, client: An
     forged = client.post("/login", data={"email": people.rep.email, "password": "rep-pass-1"})
     assert forged.status_code == 400
     assert "表单已过期，请返回并刷新页面后重试。" in forged.text
+
+
+def test_oversized_bodies_are_refused_with_413_before_anything_is_read(
+    app: Flask, client: Any, people: Any, token_for: Any
+) -> None:
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    api = client.post("/api/v1/deals", data=big, headers={**token_for(people.rep), "Content-Type": "application/json"})
+    assert api.status_code == 413 and "error" in api.get_json()
+    page = client.post("/login", data={"email": "rep@example.com", "password": big})
+    assert page.status_code == 413
+    assert "<html" in page.get_data(as_text=True)
