@@ -43,6 +43,11 @@ def stall_days(text: str) -> dict[str, int]:
     return days
 
 
+def flag(env: str) -> bool:
+    """A yes/no setting from the environment: 1, true, yes or on mean yes."""
+    return os.environ.get(env, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def defaults(instance_path: Path) -> dict[str, Any]:
     """Settings for a running app; tests and deployments override them."""
     return {
@@ -64,10 +69,13 @@ def defaults(instance_path: Path) -> dict[str, Any]:
             "info": {"description": "商机管道 pipeline API v1. Authenticate with `Authorization: Bearer <token>`."},
         },
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Cookies scripts cannot read and other sites' forms do not carry; HTTPS-only with PIPELINE_SECURE_COOKIES=1.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),
         "PIPELINE_CHECK_MIGRATED": True,
         "PIPELINE_PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     }

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from pipeline.auth.forms import LanguageForm, LoginForm, LogoutForm
 from pipeline.auth.models import User
-from pipeline.auth.services import check_password, hash_password
+from pipeline.auth.services import check_password, end_sessions, hash_password
 from pipeline.core.web import error_response
 from pipeline.extensions import db, login_manager
 
@@ -122,9 +122,14 @@ def login() -> Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out (a POST with a CSRF token, so no link or image can sign anyone out)."""
+    """Sign out everywhere: the epoch moves on, so every session of this user ends, on every device.
+
+    A POST with a CSRF token, so no link or image can sign anyone out.
+    """
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            end_sessions(current_user)
         logout_user()
         _fresh_session()
         flash(_("You have signed out."), "info")
