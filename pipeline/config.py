@@ -43,6 +43,23 @@ def stall_days(text: str) -> dict[str, int]:
     return days
 
 
+def rate_limit(env: str, default: str) -> str:
+    """A limit such as "5 per 15 minutes" from the environment, refused at start-up when it does not parse."""
+    from limits import parse
+
+    text = os.environ.get(env, default)
+    try:
+        parse(text)
+    except ValueError:
+        raise ValueError(f"{env}: {text!r} is not a limit such as '5 per 15 minutes'") from None
+    return text
+
+
+def flag(env: str) -> bool:
+    """A yes/no setting from the environment: 1, true, yes or on mean yes."""
+    return os.environ.get(env, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def defaults(instance_path: Path) -> dict[str, Any]:
     """Settings for a running app; tests and deployments override them."""
     return {
@@ -64,10 +81,18 @@ def defaults(instance_path: Path) -> dict[str, Any]:
             "info": {"description": "商机管道 pipeline API v1. Authenticate with `Authorization: Bearer <token>`."},
         },
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Cookies scripts cannot read and other sites' forms do not carry; HTTPS-only with PIPELINE_SECURE_COOKIES=1.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),
+        # Failed sign-ins counted per account and per client address; redis://… shares the counts between instances.
+        "PIPELINE_RATELIMIT_STORAGE": os.environ.get("PIPELINE_RATELIMIT_STORAGE", "memory://"),
+        "PIPELINE_RATELIMIT_KEY_PREFIX": os.environ.get("PIPELINE_RATELIMIT_KEY_PREFIX", "pipeline"),
+        "PIPELINE_LOGIN_LIMIT_PER_ACCOUNT": rate_limit("PIPELINE_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "PIPELINE_LOGIN_LIMIT_PER_ADDRESS": rate_limit("PIPELINE_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "PIPELINE_CHECK_MIGRATED": True,
         "PIPELINE_PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     }

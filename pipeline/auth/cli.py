@@ -1,4 +1,4 @@
-"""`pipeline init` and `pipeline users …`: set a database up, add people, hand out API tokens."""
+"""`pipeline init` and `pipeline users …`: set a database up, add people, set passwords, hand out API tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from pipeline.auth.models import Role, Team, User
-from pipeline.auth.services import create_user, issue_token
+from pipeline.auth.services import create_user, disable_user, issue_token, set_password
 from pipeline.cli import describe, one_transaction, table
 from pipeline.core.database import current_revision, head_revision
 from pipeline.core.errors import DomainError, InvalidInput, NotFound
@@ -130,19 +130,28 @@ def list_command() -> None:
 @click.argument("email")
 @one_transaction
 def disable_command(email: str) -> None:
-    """Lock a user out of the pages and the API at once; their records stay."""
+    """Lock a user out of the pages and the API at once, ending their open sessions; their records stay."""
     user = user_by_email(email)
     if not user.active:
         click.echo(f"{user.email} is already disabled")
         return
-    if user.role == Role.ADMIN:
-        others = db.session.scalar(
-            select(User.id).where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
-        )
-        if others is None:
-            raise click.ClickException(f"{user.email} is the last active admin; create another admin first")
-    user.active = False
+    disable_user(user)
     click.echo(f"disabled {user.email}")
+
+
+@users.command("password")
+@click.argument("email")
+@click.option("--password", help="The new password (8 to 128 characters); asked for, hidden, when left out.")
+@one_transaction
+def password_command(email: str, password: str | None) -> None:
+    """Set a user's password; every session signed in with the old one ends."""
+    user = user_by_email(email)
+    if password is None:
+        if not _interactive():
+            raise click.ClickException("no password: pass --password or run this at a terminal")
+        password = str(click.prompt("New password", hide_input=True, confirmation_prompt=True))
+    set_password(user, password)
+    click.echo(f"changed the password of {user.email}; their open sessions have ended")
 
 
 def register(app: Flask) -> None:

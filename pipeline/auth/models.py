@@ -57,6 +57,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: a disabled user is locked out at once
         return self.active
 
+    def get_id(self) -> str:
+        """What the session cookie names: "<id>:<epoch>", so bumping the epoch ends every session at once."""
+        return f"{self.id}:{self.session_epoch}"
+
     @property
     def is_lead_or_admin(self) -> bool:
         return self.role in (Role.LEAD, Role.ADMIN)

@@ -1,4 +1,4 @@
-"""Create users and teams, check passwords, issue and resolve API tokens."""
+"""Create users and teams, check and change passwords, end sessions, issue and resolve API tokens."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
 from pipeline.auth.models import ApiToken, Role, Team, User
-from pipeline.core.errors import InvalidInput
+from pipeline.core.errors import Conflict, InvalidInput
 from pipeline.core.models import utcnow
 from pipeline.extensions import db
 
@@ -51,6 +51,39 @@ def check_password(user: User, password: str) -> bool:
     return True
 
 
+def _check_password_length(password: str) -> str | None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        return f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+    return None
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session cookie names the old epoch, which loads no one any more."""
+    user.session_epoch = User.session_epoch + 1  # in SQL, so two bumps at once both count
+    db.session.flush()
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the user a new password and end every session signed in with the old one."""
+    problem = _check_password_length(password)
+    if problem:
+        raise InvalidInput({"password": problem})
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def disable_user(user: User) -> None:
+    """Lock the user out of the pages and the API at once (their open sessions end too); their records stay."""
+    if user.role == Role.ADMIN and user.active:
+        others = db.session.scalar(
+            select(User.id).where(User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)
+        )
+        if others is None:
+            raise Conflict(f"{user.email} is the last active admin; create another admin first")
+    user.active = False
+    end_sessions(user)
+
+
 def team_named(name: str) -> Team:
     """The team of this name, created when it does not exist yet."""
     team = db.session.scalar(select(Team).where(Team.name == name))
@@ -80,8 +113,8 @@ def create_user(
         errors["name"] = "a name is required"
     if role not in tuple(Role):
         errors["role"] = f"role must be one of {', '.join(Role)}"
-    if password is not None and not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        errors["password"] = f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+    if password is not None and (problem := _check_password_length(password)):
+        errors["password"] = problem
     if locale not in ("zh", "en"):
         errors["locale"] = "locale must be zh or en"
     if errors:

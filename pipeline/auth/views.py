@@ -16,9 +16,10 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from pipeline.auth import throttle
 from pipeline.auth.forms import LanguageForm, LoginForm, LogoutForm
 from pipeline.auth.models import User
-from pipeline.auth.services import check_password, hash_password
+from pipeline.auth.services import check_password, end_sessions, hash_password
 from pipeline.core.web import error_response
 from pipeline.extensions import db, login_manager
 
@@ -34,6 +35,12 @@ def _configure_login(state: BlueprintSetupState) -> None:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.localize_callback = str
     login_manager.login_message_category = "info"
+
+
+@bp.record_once
+def _configure_throttle(state: BlueprintSetupState) -> None:
+    """Count failed sign-ins where the app's settings say (shared between instances with Redis)."""
+    throttle.init_app(state.app)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -99,8 +106,18 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def _too_many_failures(form: LoginForm, seconds: int) -> tuple[str, int, dict[str, str]]:
+    """Refuse (429) without checking the password, saying how long to wait."""
+    minutes = max(1, -(-seconds // 60))  # rounded up, so the wait told is never too short
+    if minutes == 1:
+        error = _("Too many failed sign-ins. Wait a minute, then try again.")
+    else:
+        error = _("Too many failed sign-ins. Wait %(minutes)d minutes, then try again.", minutes=minutes)
+    return render_template("auth/login.html", form=form, error=error), 429, {"Retry-After": str(seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int]:
+def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Sign in with e-mail and password, then go where the visitor was heading."""
     form = LoginForm()
     if request.method == "GET":
@@ -110,11 +127,17 @@ def login() -> Response | tuple[str, int]:
         return redirect(target)
     error = None
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
+        email, address = form.email.data or "", request.remote_addr or ""
+        wait = throttle.seconds_to_wait(email, address)
+        if wait:
+            return _too_many_failures(form, wait)
+        user = authenticate(email, form.password.data or "")
         if user is not None:
+            throttle.record_success(email)
             _fresh_session()
             login_user(user)
             return redirect(target)
+        throttle.record_failure(email, address)
         error = _("Wrong e-mail or password, or the account is disabled.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, error=error), status
@@ -122,9 +145,14 @@ def login() -> Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out (a POST with a CSRF token, so no link or image can sign anyone out)."""
+    """Sign out everywhere: the epoch moves on, so every session of this user ends, on every device.
+
+    A POST with a CSRF token, so no link or image can sign anyone out.
+    """
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            end_sessions(current_user)
         logout_user()
         _fresh_session()
         flash(_("You have signed out."), "info")

@@ -126,10 +126,17 @@ def _guard_schema() -> Response | None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> Any:
+def _load_user(session_id: str) -> Any:
+    """The active user a session's "<id>:<epoch>" names, only while their epoch is still that one."""
     from pipeline.auth.models import User
 
-    return db.session.get(User, int(user_id))
+    user_id, sep, epoch = str(session_id).partition(":")
+    if not (sep and user_id.isascii() and user_id.isdigit() and epoch.isascii() and epoch.isdigit()):
+        return None  # a session from before epochs, or a garbled one: sign in again
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_epoch != int(epoch):
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:

@@ -116,6 +116,26 @@ def test_users_disable_refuses_an_unknown_user_and_the_last_admin(runner: FlaskC
     assert people.admin.active
 
 
+def test_users_password_sets_a_new_password(runner: FlaskCliRunner, people: People) -> None:
+    result = runner.invoke(args=["users", "password", "REP@example.com", "--password", "new-pass-22"])
+    assert result.exit_code == 0, result.output
+    assert "rep@example.com" in result.stdout
+    db.session.refresh(people.rep)
+    assert check_password(people.rep, "new-pass-22")
+    assert not check_password(people.rep, "rep-pass-1")
+
+
+def test_users_password_refuses_a_short_password_an_unknown_user_and_no_password(
+    runner: FlaskCliRunner, people: People
+) -> None:
+    refused(runner.invoke(args=["users", "password", "rep@example.com", "--password", "short"]), "password", "8")
+    refused(runner.invoke(args=["users", "password", "ghost@example.com", "--password", "new-pass-22"]), "ghost")
+    refused(runner.invoke(args=["users", "password", "rep@example.com"]), "--password")
+    db.session.refresh(people.rep)
+    assert check_password(people.rep, "rep-pass-1")
+    assert people.rep.session_epoch == 0  # a refusal ends no sessions
+
+
 # ---- init ------------------------------------------------------------------------------------------------
 
 

@@ -80,7 +80,7 @@ def test_signing_in_starts_a_fresh_session_that_keeps_only_the_language(client: 
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session["lang"] == "en"
-        assert session["_user_id"] == str(people.rep.id)
+        assert session["_user_id"] == f"{people.rep.id}:0"  # "<id>:<epoch>"
 
 
 def test_a_page_that_needs_sign_in_sends_the_visitor_back_there_afterwards(client: FlaskClient, people: People) -> None:
