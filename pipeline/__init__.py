@@ -54,7 +54,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.deals import api as deals_api
-    from pipeline.deals import board_views
+    from pipeline.deals import board_views, strategy_views
     from pipeline.deals import cli as deals_cli
     from pipeline.deals import views as deals_views
     from pipeline.demo import cli as demo_cli
@@ -66,5 +66,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(deals_views.bp)
     app.register_blueprint(board_views.bp)
+    app.register_blueprint(strategy_views.bp)
     for group in (auth_cli, deals_cli, demo_cli):
         group.register(app)
