@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from pipeline.accounts.models import Account, Contact
-from pipeline.activities import services
+from pipeline.activities import panel, services
 from pipeline.activities.models import ACTIVITY_KIND_CHOICES, ACTIVITY_KINDS, Activity
 from pipeline.auth.models import User
 from pipeline.core.timeutil import team_zone
@@ -243,3 +243,21 @@ class TestCsrf:
         response = client.post(f"/deals/{deal.id}/activities", data={**data, "activity-csrf_token": token.group(1)})
         assert response.status_code == 302
         assert rows() == 1
+
+
+def test_a_long_log_shows_the_latest_and_says_how_many_there_are(
+    browser: Callable[[User], FlaskClient],
+    people: People,
+    make_deal: Callable[..., Deal],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(panel, "SHOWN", 2)
+    deal = make_deal(people.rep)
+    for day in (1, 2, 3):
+        when = datetime(2026, 11, day, tzinfo=UTC)
+        services.log_for_deal(people.rep, deal, "call", f"11月{day}日电话", occurred_at=when)
+    db.session.commit()
+    page = section(text(browser(people.rep).get(f"/deals/{deal.id}")), "activities")
+    assert [entry.split()[-1] for entry in listed(page)] == ["11月3日电话", "11月2日电话"]
+    assert "显示最近的 2 条，共 3 条。" in page
+    assert "3 次接触 · 最近 2026-11-03" in squeeze(page)
