@@ -51,20 +51,24 @@ def _register_features(app: Flask) -> None:
     """Attach every feature's blueprints and CLI commands."""
     from pipeline import models  # noqa: F401  (every table registered before anything queries)
     from pipeline.accounts import api as accounts_api
+    from pipeline.activities import api as activities_api
+    from pipeline.activities import views as activity_views
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.deals import api as deals_api
-    from pipeline.deals import board_views
+    from pipeline.deals import board_views, strategy_views
     from pipeline.deals import cli as deals_cli
     from pipeline.deals import views as deals_views
     from pipeline.demo import cli as demo_cli
     from pipeline.extensions import api
 
-    for blueprint in (accounts_api.blp, deals_api.blp, deals_api.reference_blp):
+    for blueprint in (accounts_api.blp, deals_api.blp, deals_api.reference_blp, activities_api.blp):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(deals_views.bp)
     app.register_blueprint(board_views.bp)
+    app.register_blueprint(strategy_views.bp)
+    app.register_blueprint(activity_views.bp)
     for group in (auth_cli, deals_cli, demo_cli):
         group.register(app)

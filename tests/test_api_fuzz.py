@@ -50,6 +50,10 @@ field_names = st.sampled_from(
         "mobile",
         "email",
         "birthday",
+        "summary",
+        "outcome",
+        "occurred_at",
+        "contact_id",
     ]
 )
 bodies = st.dictionaries(field_names, json_values, max_size=6) | json_values
@@ -65,6 +69,8 @@ routes = st.sampled_from(
         ("GET", "/api/v1/deals/{id}"),
         ("GET", "/api/v1/deals"),
         ("GET", "/api/v1/accounts"),
+        ("POST", "/api/v1/deals/{id}/activities"),
+        ("GET", "/api/v1/deals/{id}/activities"),
     ]
 )
 queries = st.dictionaries(st.sampled_from(["limit", "cursor", "stage", "owner_id", "q", "kind"]), st.text(max_size=25))

@@ -7,11 +7,28 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pipeline.accounts.models import Contact
 from pipeline.auth.models import User
 from pipeline.core.models import TimestampMixin, UTCDateTime
+from pipeline.deals.method import Choice
 from pipeline.extensions import db
 
-ACTIVITY_KINDS = ("call", "visit", "email", "meeting", "note")
+# Kinds of touch with the customer (客户维护: calls, visits, e-mail, meetings) and a note; labels live here only.
+ACTIVITY_KIND_CHOICES: tuple[Choice, ...] = (
+    Choice("call", "电话", "Call"),
+    Choice("visit", "拜访", "Visit"),
+    Choice("email", "邮件", "Email"),
+    Choice("meeting", "会议", "Meeting"),
+    Choice("note", "备注", "Note"),
+)
+ACTIVITY_KINDS: tuple[str, ...] = tuple(c.key for c in ACTIVITY_KIND_CHOICES)
+ACTIVITY_KIND_BY_KEY: dict[str, Choice] = {c.key: c for c in ACTIVITY_KIND_CHOICES}
+
+
+def kind_label(key: str, locale: str = "zh") -> str:
+    """An activity kind's name in the given language (the key itself if it is unknown)."""
+    choice = ACTIVITY_KIND_BY_KEY.get(key)
+    return choice.label(locale) if choice is not None else key
 
 
 class Activity(TimestampMixin, db.Model):
@@ -36,3 +53,4 @@ class Activity(TimestampMixin, db.Model):
     outcome: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship()
+    contact: Mapped[Contact | None] = relationship()

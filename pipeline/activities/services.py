@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from pipeline.accounts.models import Contact
 from pipeline.activities.models import ACTIVITY_KINDS, Activity
 from pipeline.auth.models import User
 from pipeline.core.errors import InvalidInput
 from pipeline.core.models import utcnow
+from pipeline.core.timeutil import local_date
+from pipeline.deals.models import Deal
 from pipeline.extensions import db
+
+EARLIEST_YEAR = 2000  # nothing this product tracks happened before; also keeps time-zone arithmetic in range
+TOO_EARLY, IN_THE_FUTURE = "too_early", "in_the_future"
 
 
 def log_activity(
@@ -52,3 +59,79 @@ def log_activity(
 def touches(deal_id: int) -> int:
     """How many activities a deal has had (the seeds: most sales close after the fifth call)."""
     return db.session.scalar(select(func.count()).where(Activity.deal_id == deal_id)) or 0
+
+
+def when_problem(occurred_at: datetime, today: date) -> str | None:
+    """What is wrong with an activity's moment, if anything: it must have happened by today (team time zone).
+
+    A touch is logged after it happened; planned work is the deal's next step. Later today is allowed (a
+    meeting logged while it runs); any later date is refused, and so is anything before EARLIEST_YEAR.
+    """
+    if occurred_at.year < EARLIEST_YEAR:
+        return TOO_EARLY
+    if occurred_at.year > today.year or local_date(occurred_at) > today:
+        return IN_THE_FUTURE
+    return None
+
+
+_WHEN_MESSAGES = {
+    TOO_EARLY: f"not before {EARLIEST_YEAR}",
+    IN_THE_FUTURE: "an activity is logged once it has happened: not after today",
+}
+
+
+def log_for_deal(
+    actor: User,
+    deal: Deal,
+    kind: str,
+    summary: str,
+    *,
+    contact_id: int | None = None,
+    outcome: str = "",
+    occurred_at: datetime | None = None,
+) -> Activity:
+    """Record one touch on a deal the caller has loaded through the actor's scope, with its account's contact."""
+    when = occurred_at or utcnow()
+    errors: dict[str, str] = {}
+    problem = when_problem(when, local_date(utcnow()))
+    if problem is not None:
+        errors["occurred_at"] = _WHEN_MESSAGES[problem]
+    if contact_id is not None:
+        account_id = db.session.scalar(select(Contact.account_id).where(Contact.id == contact_id))
+        if account_id != deal.account_id:
+            errors["contact_id"] = f"no contact {contact_id} at this deal's account"
+    if errors:
+        raise InvalidInput(errors)
+    return log_activity(
+        actor,
+        kind,
+        summary,
+        deal_id=deal.id,
+        account_id=deal.account_id,
+        contact_id=contact_id,
+        outcome=outcome,
+        occurred_at=when,
+    )
+
+
+def deal_activities(deal_id: int, limit: int | None = None) -> list[Activity]:
+    """A deal's activities, the latest touch first, with who logged them and the contact (one query)."""
+    query = (
+        select(Activity)
+        .where(Activity.deal_id == deal_id)
+        .options(joinedload(Activity.user), joinedload(Activity.contact))
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def touch_summary(deal_id: int) -> tuple[int, datetime | None]:
+    """How many touches a deal has had and when the latest was, in one query."""
+    count, latest = db.session.execute(
+        select(func.count(Activity.id), func.max(Activity.occurred_at)).where(Activity.deal_id == deal_id)
+    ).one()
+    if latest is not None and latest.tzinfo is None:  # max() comes back untyped: the column stores naive UTC
+        latest = latest.replace(tzinfo=UTC)
+    return count, latest

@@ -53,39 +53,59 @@ def next_stage(key: str) -> str | None:
 
 @dataclass(frozen=True)
 class Strategy:
-    """A competitive strategy (策略): when it fits and how it is played."""
+    """A competitive strategy (策略): when it fits (适用场合) and how it is played, in both languages."""
 
     key: str
     label_zh: str
     label_en: str
-    fits: str
-    play: str
+    fits: str  # when it fits, in Chinese
+    play: str  # how it is played, in Chinese
+    fits_en: str
+    play_en: str
 
     def label(self, locale: str = "zh") -> str:
         return self.label_en if locale.startswith("en") else self.label_zh
 
+    def when_it_fits(self, locale: str = "zh") -> str:
+        """When the method says to choose this strategy, in the page's language."""
+        return self.fits_en if locale.startswith("en") else self.fits
 
+    def how_it_is_played(self, locale: str = "zh") -> str:
+        """What the method says to do once it is chosen, in the page's language."""
+        return self.play_en if locale.startswith("en") else self.play
+
+
+# ../shared/domain.md section 2: the five strategies, one per deal.
 STRATEGIES: tuple[Strategy, ...] = (
     Strategy(
         "frontal",
         "正面出击",
         "Frontal",
-        "我们在产品/服务或声誉上明显领先于竞争对手",
+        "我们在产品/服务或声誉上明显领先于竞争对手（更好的产品、价格/功能优势、品牌、稳定的关系）",
         "证明我们的方案是客户的最佳选择；依靠公司的稳定性和形象",
+        "We are clearly ahead of the competitor in product/service or reputation "
+        "(better product, price/feature edge, brand, stable relationship)",
+        "Prove our offer is the customer's best solution; lean on our company's stability and image",
     ),
     Strategy(
         "flanking",
         "出其不意",
         "Flanking",
         "竞争对手比我们处于更有利的位置",
-        "把战场移到新的地方：扩展标准 (X → X+1) 或改变标准 (X → Y)",
+        "把战场移到新的地方：扩展标准 (X → X+1) 或改变标准 (X → Y)，例如从价格转向服务，从产品转向产品+服务",
+        "The competitor is better placed than we are",
+        "Move the battle to new ground: widen the criteria (X → X+1) or change them (X → Y), "
+        "e.g. from price to service, from product to product+service",
     ),
     Strategy(
         "divide_and_conquer",
         "分而治之",
         "Divide and conquer",
         "我们不能或不想赢得整个机会；竞争对手已占据客户",
-        "先赢得一个较小的战役（一个部门、用户群、地区或方案的一部分），再扩展",
+        "先赢得一个较小的战役（一个部门、用户群、地区或方案的一部分），再扩展；与已安装的方案共存",
+        "We cannot or will not win the whole opportunity; a competitor already holds the customer",
+        "Win one smaller battle first (one department, user group, region or part of the solution), then expand; "
+        "coexist with the installed solution",
     ),
     Strategy(
         "develop_for_future",
@@ -93,6 +113,9 @@ STRATEGIES: tuple[Strategy, ...] = (
         "Develop for the future",
         "我们的地位薄弱，或者还没有机会",
         "投资：建立影响力和信誉，倾听和观察，教育客户；推迟决策，影响下一个项目的标准",
+        "Our position is weak, or there is no opportunity yet",
+        "Invest: build influence and credibility, listen and observe, educate; postpone the decision; "
+        "shape the criteria of the next project",
     ),
     Strategy(
         "fortify_to_defend",
@@ -100,6 +123,9 @@ STRATEGIES: tuple[Strategy, ...] = (
         "Fortify to defend",
         "我们是现有供应商，面对新的机会",
         "隔绝（加强关系、扩大对客户的覆盖）与孤立（不给竞争对手留机会、制定标准）",
+        "We are the incumbent supplier facing a new opportunity",
+        "Insulate (strengthen the relationship, widen coverage of the account) and isolate "
+        "(leave the competitor no opening, set the standards)",
     ),
 )
 STRATEGY_KEYS: tuple[str, ...] = tuple(s.key for s in STRATEGIES)

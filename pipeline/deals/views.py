@@ -15,6 +15,8 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from pipeline.accounts.models import Account
+from pipeline.activities import panel as activity_panel
+from pipeline.activities.forms import ActivityForm
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
 from pipeline.auth.views import set_current_page
@@ -181,6 +183,7 @@ def _render_deal(
     edit_form: EditDealForm | None = None,
     move_form: tuple[str, VersionedForm] | None = None,
     refusal: Refusal | None = None,
+    activity_form: ActivityForm | None = None,
 ) -> tuple[str, int]:
     """Draw the deal page; a refused request passes its form back so what was typed stays."""
     user = actor()
@@ -213,6 +216,7 @@ def _render_deal(
             today=today(),
             stage_days=days_in_stage(deal, today()),
             is_overdue=overdue(deal, today()),
+            activities=activity_panel.panel(deal, activity_form),
         ),
         status,
     )
