@@ -51,6 +51,7 @@ def _register_features(app: Flask) -> None:
     """Attach every feature's blueprints and CLI commands."""
     from pipeline import models  # noqa: F401  (every table registered before anything queries)
     from pipeline.accounts import api as accounts_api
+    from pipeline.accounts import views as accounts_views
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.deals import api as deals_api
@@ -66,5 +67,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(deals_views.bp)
     app.register_blueprint(board_views.bp)
+    app.register_blueprint(accounts_views.bp)
     for group in (auth_cli, deals_cli, demo_cli):
         group.register(app)

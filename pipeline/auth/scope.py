@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 
-from pipeline.accounts.models import Account
+from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import Role, User
 from pipeline.core.errors import Forbidden, NotFound
 from pipeline.core.models import is_id
@@ -77,3 +77,19 @@ def check_may_own(actor: User, owner: User, field: str = "owner_id") -> None:
         raise Forbidden(f"{field}: {owner.email} is disabled")
     if not may_own(actor, owner):
         raise Forbidden(f"{field}: you may not assign records to {owner.email}")
+
+
+def visible_contact(user: User, contact_id: int) -> Contact:
+    """The contact if `user` may see its account; otherwise NotFound."""
+    contact = (
+        db.session.scalar(
+            select(Contact)
+            .join(Account, Account.id == Contact.account_id)
+            .where(Contact.id == contact_id, accounts_visible_to(user))
+        )
+        if is_id(contact_id)
+        else None
+    )
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    return contact
