@@ -132,7 +132,9 @@ def test_filters_by_kind_region_and_industry(browser: Browser, people: People, m
     db.session.commit()
     client = browser(people.rep)
     page = client.get("/accounts").text
-    regions = re.findall(r'<option[^>]*value="([^"]*)"', re.search(r'<select id="region".*?</select>', page, re.S).group(0))
+    select = re.search(r'<select id="region".*?</select>', page, re.S)
+    assert select
+    regions = re.findall(r'<option[^>]*value="([^"]*)"', select.group(0))
     assert regions == ["", "华东", "华南"]  # the values in use among the rep's accounts, not other teams'
     assert names_listed(client.get("/accounts?kind=b2c").text) == ["张先生"]
     assert names_listed(client.get("/accounts?region=华东").text) == ["张先生", "工厂甲"]
