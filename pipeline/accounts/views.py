@@ -170,7 +170,7 @@ def add_note(account_id: int) -> Response | tuple[str, int]:
         form.note.errors = [*form.note.errors, *exc.fields.values()]  # the note is the only thing typed
         return _render_account(visible_account(actor(), account_id), 422, note_form=form)
     flash(_("Note added."), "success")
-    return redirect(url_for("accounts.show", account_id=account.id, _anchor="notes"))
+    return redirect(url_for("accounts.show", account_id=account.id, _anchor="account-notes"))
 
 
 # ---- New and edited accounts ----------------------------------------------------------------------------------

@@ -388,15 +388,17 @@ def test_the_account_page_shows_its_visible_deals_contacts_and_activity(
     assert "拜访刘总" in activity and "电话确认预算" in activity and "季度回顾" in activity
     assert "张伟的电话" not in activity and "别的客户的电话" not in activity
     assert f'href="/deals/new?account_id={account.id}"' in page
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)  # labels and links point at one element each
 
 
 def test_a_quick_note_is_kept_on_the_account(browser: Browser, people: People, make_account: Any) -> None:
     account = make_account(people.rep, "华信科技")
     db.session.commit()
     client = browser(people.rep)
-    assert "还没有备注" in section(client.get(f"/accounts/{account.id}").text, "notes")
+    assert "还没有备注" in section(client.get(f"/accounts/{account.id}").text, "account-notes")
     response = client.post(f"/accounts/{account.id}/notes", data={"note": "刘总下月生日，准备贺卡"})
-    assert response.status_code == 302 and response.location == f"/accounts/{account.id}#notes"
+    assert response.status_code == 302 and response.location == f"/accounts/{account.id}#account-notes"
     note = db.session.scalar(select(Activity))
     assert (note.kind, note.account_id, note.user_id, note.summary) == (
         "note",
@@ -405,7 +407,7 @@ def test_a_quick_note_is_kept_on_the_account(browser: Browser, people: People, m
         "刘总下月生日，准备贺卡",
     )
     page = client.get(f"/accounts/{account.id}").text
-    assert "刘总下月生日" in section(page, "notes") and "刘总下月生日" not in section(page, "activity")
+    assert "刘总下月生日" in section(page, "account-notes") and "刘总下月生日" not in section(page, "activity")
     empty = client.post(f"/accounts/{account.id}/notes", data={"note": "  "})
     assert empty.status_code == 422 and "请先写备注内容。" in field_block(empty.text, "note")
     assert count(Activity) == 1

@@ -125,11 +125,14 @@ def test_deals_closing_this_month_with_their_totals(
     lose(make_deal(people.rep, "输了", account=account, expected_close_date=day, amount=Decimal("999.00")))
     make_deal(people.rep_b, "同事的", expected_close_date=day, amount=Decimal("777.00"))
 
-    closing = section(browser(people.rep).get("/").text, "closing")
+    html = browser(people.rep).get("/").text
+    closing = section(html, "closing")
     assert titles(closing) == ["月初", "今天", "月底美元"]
     totals = " ".join(re.sub(r"<[^>]+>", " ", section_totals(closing)).split())
     assert totals == "商机 2 个 ¥150.50 商机 1 个 USD 3,500.00"
     assert f"确认 ¥100.00 预计 {day} 成交" in item(closing, "今天")
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(ids)
 
 
 def section_totals(html: str) -> str:
