@@ -72,7 +72,14 @@ def index() -> tuple[str, int]:
     form.industry.choices = _values(_("Any industry"), industries, form.industry.data)
     owners = services.account_owners(user) if user.is_lead_or_admin else []
     form.owner.choices = [SelectChoice("", _("Anyone")), *(SelectChoice(str(i), name) for i, name in owners)]
-    page = {"form": form, "rows": [], "older": None, "kinds": kind_labels(), "show_owner_filter": bool(owners)}
+    page = {
+        "form": form,
+        "rows": [],
+        "older": None,
+        "filtered": bool(request.args),
+        "kinds": kind_labels(),
+        "show_owner_filter": bool(owners),
+    }
     if not form.validate():
         return render_template("accounts/index.html", **page), 422
     wanted = services.AccountFilter(
@@ -203,6 +210,7 @@ def new() -> Response | tuple[str, int]:
     """Add an account, owned by the user unless they may give it to someone else."""
     user = actor()
     form = _account_form(user, submitted=request.method == "POST")
+    set_current_page(request.path)
     if request.method == "GET":
         return render_template("accounts/form.html", form=form, account=None), 200
     if form.validate():
@@ -224,6 +232,7 @@ def edit(account_id: int) -> Response | tuple[str, int]:
     user = actor()
     account = visible_account(user, account_id)
     form = _account_form(user, account, submitted=request.method == "POST")
+    set_current_page(request.path)
     if request.method == "GET":
         return render_template("accounts/form.html", form=form, account=account), 200
     if form.validate():
@@ -242,6 +251,7 @@ def edit(account_id: int) -> Response | tuple[str, int]:
 
 
 def _contact_page(form: ContactForm, account: Account, contact: Contact | None, status: int) -> tuple[str, int]:
+    set_current_page(request.path)  # a refused POST redraws the form: the language switch comes back to it
     return render_template("accounts/contact_form.html", form=form, account=account, contact=contact), status
 
 

@@ -260,6 +260,7 @@ def test_a_missing_name_is_shown_next_to_the_field_and_nothing_is_saved(browser:
     assert 'value="制造"' in field_block(response.text, "industry")  # what was typed stays
     assert "field-error" not in field_block(response.text, "industry")
     assert '<a href="#name">名称</a>' in response.text  # the summary links to the field
+    assert 'name="next" type="hidden" value="/accounts/new"' in response.text  # switching language keeps the form
     too_long = client.post("/accounts/new", data={"name": "长" * 201, "kind": "b2b", "owner_id": people.rep.id})
     assert too_long.status_code == 422 and "field-error" in field_block(too_long.text, "name")
     wrong_kind = client.post("/accounts/new", data={"name": "某公司", "kind": "b2x", "owner_id": people.rep.id})
