@@ -51,6 +51,7 @@ def _register_features(app: Flask) -> None:
     """Attach every feature's blueprints and CLI commands."""
     from pipeline import models  # noqa: F401  (every table registered before anything queries)
     from pipeline.accounts import api as accounts_api
+    from pipeline.accounts import views as accounts_views
     from pipeline.activities import api as activities_api
     from pipeline.activities import views as activity_views
     from pipeline.auth import cli as auth_cli
@@ -70,5 +71,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(board_views.bp)
     app.register_blueprint(strategy_views.bp)
     app.register_blueprint(activity_views.bp)
+    app.register_blueprint(accounts_views.bp)
     for group in (auth_cli, deals_cli, demo_cli):
         group.register(app)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload
 
-from pipeline.accounts.models import Contact
+from pipeline.accounts.models import Account, Contact
 from pipeline.activities.models import ACTIVITY_KINDS, Activity
 from pipeline.auth.models import User
 from pipeline.core.errors import InvalidInput
@@ -135,3 +136,50 @@ def touch_summary(deal_id: int) -> tuple[int, datetime | None]:
     if latest is not None and latest.tzinfo is None:  # max() comes back untyped: the column stores naive UTC
         latest = latest.replace(tzinfo=UTC)
     return count, latest
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One activity as a list shows it: what, when, by whom, and on which deal, account or contact."""
+
+    id: int
+    kind: str
+    occurred_at: datetime
+    summary: str
+    outcome: str
+    who: str
+    deal_id: int | None
+    deal_title: str | None
+    account_id: int | None
+    account_name: str | None
+    contact_id: int | None
+    contact_name: str | None
+
+
+def recent(where: ColumnElement[bool], limit: int) -> list[ActivityRow]:
+    """The latest activities matching `where` (the caller scopes it), newest first, in one query."""
+    account_id = func.coalesce(Activity.account_id, Deal.account_id, Contact.account_id)
+    rows = db.session.execute(
+        select(
+            Activity.id,
+            Activity.kind,
+            Activity.occurred_at,
+            Activity.summary,
+            Activity.outcome,
+            User.name.label("who"),
+            Activity.deal_id,
+            Deal.title.label("deal_title"),
+            Account.id.label("account_id"),
+            Account.name.label("account_name"),
+            Activity.contact_id,
+            Contact.name.label("contact_name"),
+        )
+        .join(User, User.id == Activity.user_id)
+        .outerjoin(Deal, Deal.id == Activity.deal_id)
+        .outerjoin(Contact, Contact.id == Activity.contact_id)
+        .outerjoin(Account, Account.id == account_id)
+        .where(where)
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .limit(limit)
+    )
+    return [ActivityRow(**row._asdict()) for row in rows]

@@ -180,3 +180,16 @@ RELATIONSHIP_DEPTHS: tuple[Choice, ...] = (
 INFLUENCE_ROLE_KEYS: tuple[str, ...] = tuple(c.key for c in INFLUENCE_ROLES)
 ATTITUDE_KEYS: tuple[str, ...] = tuple(c.key for c in ATTITUDES)
 INFLUENCE_LEVEL_KEYS: tuple[str, ...] = tuple(c.key for c in INFLUENCE_LEVELS)
+
+# Kinds of customer (客户划分 by kind, seed 004) and kinds of touch with them (活动), labelled once here.
+ACCOUNT_KIND_CHOICES: tuple[Choice, ...] = (
+    Choice("b2b", "商业客户（B2B）", "Business (B2B)"),
+    Choice("b2c", "个人与家庭客户（B2C）", "Consumer (B2C)"),
+)
+ACTIVITY_KIND_CHOICES: tuple[Choice, ...] = (
+    Choice("call", "电话", "Call"),
+    Choice("visit", "拜访", "Visit"),
+    Choice("email", "邮件", "E-mail"),
+    Choice("meeting", "会议", "Meeting"),
+    Choice("note", "备注", "Note"),
+)

@@ -33,7 +33,7 @@ from pipeline.core.pages import (
     stage_label,
     today,
 )
-from pipeline.deals import board_views, deal_page, services, workflow
+from pipeline.deals import board_views, deal_page, my_day, services, workflow
 from pipeline.deals.forms import (
     AdvanceForm,
     ChecklistForm,
@@ -46,6 +46,7 @@ from pipeline.deals.forms import (
     lost_reason_choices,
 )
 from pipeline.deals.method import (
+    ACTIVITY_KIND_CHOICES,
     DONE,
     LOST,
     STAGE_KEYS,
@@ -82,9 +83,14 @@ def with_deal(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.get("/")
-def home() -> Response:
-    """The pipeline starts at the deal list."""
-    return redirect(url_for("deals.index"))
+@login_required
+def home() -> tuple[str, int]:
+    """My day: the user's overdue next steps, stalled deals, this month's closes and recent activity."""
+    user = actor()
+    team = user.is_lead_or_admin and request.args.get("team") == "1"  # a lead may look over the whole team
+    day = my_day.my_day(user, today(), team=team, thresholds=current_app.config.get("PIPELINE_STALL_DAYS"))
+    activity_kinds = {c.key: c.label(locale_code()) for c in ACTIVITY_KIND_CHOICES}
+    return render_template("deals/my_day.html", day=day, user=user, team=team, activity_kinds=activity_kinds), 200
 
 
 @bp.get("/deals")
@@ -131,6 +137,9 @@ def new() -> Response | tuple[str, int]:
     accounts = db.session.scalars(select(Account).where(accounts_visible_to(user)).order_by(Account.name)).all()
     form.account_id.choices = [SelectChoice(str(a.id), a.name) for a in accounts]
     if not form.is_submitted():
+        preselected = request.args.get("account_id", type=int)  # "新建商机" from an account's page
+        if preselected in {a.id for a in accounts}:
+            form.account_id.data = preselected
         return render_template("deals/new.html", form=form, accounts=accounts), 200
     if form.validate():
         try:

@@ -61,10 +61,14 @@ def required_labels(stage: str, locale: str = "zh") -> list[str]:
 # ---- The list -----------------------------------------------------------------------------------------------
 
 
-def test_the_home_page_is_the_deal_list(browser: Callable[[User], FlaskClient], people: People) -> None:
+def test_the_home_page_is_my_day_for_a_signed_in_user(
+    client: FlaskClient, browser: Callable[[User], FlaskClient], people: People
+) -> None:
+    anonymous = client.get("/")
+    assert anonymous.status_code == 302 and anonymous.location.startswith("/login")
     response = browser(people.rep).get("/")
-    assert response.status_code == 302
-    assert response.location == "/deals"
+    assert response.status_code == 200
+    assert "<h1>我的一天</h1>" in text(response)  # tests/deals/test_my_day.py covers what it lists
 
 
 def test_a_rep_lists_their_own_deals_newest_first_with_readable_columns(

@@ -1,0 +1,300 @@
+"""The account pages: the list, one account with its deals, contacts, activity and notes, and their forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from pipeline.accounts import services
+from pipeline.accounts.forms import AccountFilterForm, AccountForm, ContactForm, NoteForm
+from pipeline.accounts.models import Account, Contact
+from pipeline.auth.models import User
+from pipeline.auth.scope import visible_account, visible_contact
+from pipeline.auth.views import set_current_page
+from pipeline.core.errors import Forbidden, InvalidInput
+from pipeline.core.pages import actor, attach_errors, locale_code, today
+from pipeline.deals.method import ACCOUNT_KIND_CHOICES, ACTIVITY_KIND_CHOICES
+from pipeline.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+ACCOUNT_FIELD_NAMES = {
+    "name": _l("Name"),
+    "kind": _l("Kind"),
+    "industry": _l("Industry"),
+    "region": _l("Region"),
+    "owner_id": _l("Owner"),
+}
+
+
+def kind_labels() -> dict[str, str]:
+    """Each account kind's name in the page's language."""
+    locale = locale_code()
+    return {c.key: c.label(locale) for c in ACCOUNT_KIND_CHOICES}
+
+
+def activity_labels() -> dict[str, str]:
+    """Each activity kind's name in the page's language."""
+    locale = locale_code()
+    return {c.key: c.label(locale) for c in ACTIVITY_KIND_CHOICES}
+
+
+# ---- The list -------------------------------------------------------------------------------------------------
+
+
+def _values(label: str, values: list[str], current: str | None) -> list[SelectChoice]:
+    """A filter's choices: "any", then each value in use (and the asked-for one, even if no account has it now)."""
+    shown = values if not current or current in values else [current, *values]
+    return [SelectChoice("", label), *(SelectChoice(v, v) for v in shown)]
+
+
+def _filter_args(form: AccountFilterForm) -> dict[str, str]:
+    """The list's filters as query arguments, without empty ones, for links that keep them."""
+    args = {name: form[name].data for name in ("q", "kind", "owner", "region", "industry")}
+    return {k: v for k, v in args.items() if v}
+
+
+@bp.get("/accounts")
+@login_required
+def index() -> tuple[str, int]:
+    """The accounts the user may see, newest first, searchable and filterable, a page at a time (?before=<id>)."""
+    user = actor()
+    form = AccountFilterForm(request.args)
+    regions, industries = services.filter_values(user)
+    form.region.choices = _values(_("Any region"), regions, form.region.data)
+    form.industry.choices = _values(_("Any industry"), industries, form.industry.data)
+    owners = services.account_owners(user) if user.is_lead_or_admin else []
+    form.owner.choices = [SelectChoice("", _("Anyone")), *(SelectChoice(str(i), name) for i, name in owners)]
+    page = {
+        "form": form,
+        "rows": [],
+        "older": None,
+        "filtered": bool(request.args),
+        "kinds": kind_labels(),
+        "show_owner_filter": bool(owners),
+    }
+    if not form.validate():
+        return render_template("accounts/index.html", **page), 422
+    wanted = services.AccountFilter(
+        text=(form.q.data or "").strip(),
+        kind=form.kind.data or None,
+        owner_id=int(form.owner.data) if form.owner.data else None,
+        region=form.region.data or None,
+        industry=form.industry.data or None,
+    )
+    rows, more = services.account_list(
+        user, wanted, before=form.before.data, size=current_app.config["PIPELINE_PAGE_SIZE"]
+    )
+    if more:
+        page["older"] = url_for("accounts.index", **_filter_args(form), before=rows[-1].account.id)
+    page.update(rows=rows, filtered=bool(_filter_args(form) or form.before.data))
+    return render_template("accounts/index.html", **page), 200
+
+
+# ---- One account ---------------------------------------------------------------------------------------------
+
+
+def _history(account: Account, kinds: dict[str, str]) -> list[dict[str, Any]]:
+    """The account's field changes as people read them: who, when, which field, from what to what."""
+    changes = services.account_changes(account)
+    ids = {c.user_id for c in changes} | {
+        int(v) for c in changes if c.field == "owner_id" for v in (c.old_value, c.new_value) if v and v.isdigit()
+    }
+    names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids - {None})))} if ids else {}
+
+    def shown(name: str, value: str | None) -> str:
+        if value is None or value == "":
+            return "—"
+        if name == "kind":
+            return kinds.get(value, value)
+        if name == "owner_id" and value.isdigit():
+            return names.get(int(value), value)
+        return value
+
+    return [
+        {
+            "at": c.at,
+            "who": names.get(c.user_id, "") if c.user_id is not None else "",
+            "field": str(ACCOUNT_FIELD_NAMES.get(c.field, c.field)),
+            "old": shown(c.field, c.old_value),
+            "new": shown(c.field, c.new_value),
+        }
+        for c in changes
+    ]
+
+
+def _render_account(account: Account, status: int = 200, *, note_form: NoteForm | None = None) -> tuple[str, int]:
+    """Draw an account's page; a refused note passes its form back so what was typed stays."""
+    user = actor()
+    kinds = kind_labels()
+    set_current_page(url_for("accounts.show", account_id=account.id))
+    return (
+        render_template(
+            "accounts/show.html",
+            account=account,
+            deals=services.account_deals(user, account),
+            contacts=services.contacts_of(account),
+            activities=services.account_activities(user, account, notes=False),
+            notes=services.account_activities(user, account, notes=True),
+            history=_history(account, kinds),
+            note_form=note_form or NoteForm(formdata=None),
+            contact_form=ContactForm(formdata=None),
+            kinds=kinds,
+            activity_kinds=activity_labels(),
+            today=today(),
+        ),
+        status,
+    )
+
+
+@bp.get("/accounts/<int:account_id>")
+@login_required
+def show(account_id: int) -> tuple[str, int]:
+    """One account: its facts, its deals, the people there, what happened lately, notes, and what changed."""
+    return _render_account(visible_account(actor(), account_id))
+
+
+@bp.post("/accounts/<int:account_id>/notes")
+@login_required
+def add_note(account_id: int) -> Response | tuple[str, int]:
+    """Keep a quick note on the account."""
+    user = actor()
+    account = visible_account(user, account_id)
+    form = NoteForm()
+    if not form.validate():
+        return _render_account(account, 422, note_form=form)
+    try:
+        services.add_note(user, account, form.note.data or "")
+    except InvalidInput as exc:
+        db.session.rollback()
+        form.note.errors = [*form.note.errors, *exc.fields.values()]  # the note is the only thing typed
+        return _render_account(visible_account(actor(), account_id), 422, note_form=form)
+    flash(_("Note added."), "success")
+    return redirect(url_for("accounts.show", account_id=account.id, _anchor="account-notes"))
+
+
+# ---- New and edited accounts ----------------------------------------------------------------------------------
+
+
+def _account_form(user: User, account: Account | None = None, *, submitted: bool) -> AccountForm:
+    """The account form, its owners limited to the people the user may assign to (and the current owner)."""
+    form = AccountForm() if submitted else AccountForm(formdata=None, obj=account)
+    owners = [(u.id, u.name) for u in services.assignable_owners(user)]
+    if account is not None and account.owner_id not in {i for i, _name in owners}:
+        owners.insert(0, (account.owner_id, account.owner.name))
+    form.owner_id.choices = [SelectChoice(i, name) for i, name in owners]
+    if not submitted and account is None:
+        form.owner_id.data = user.id
+    return form
+
+
+def _save_refused(form: AccountForm, exc: InvalidInput | Forbidden) -> None:
+    """Undo the refused save and show why next to the field it concerns."""
+    db.session.rollback()
+    if isinstance(exc, Forbidden):
+        form.owner_id.errors = [*form.owner_id.errors, _("You may not give this account to that person.")]
+    else:
+        attach_errors(form, exc)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@login_required
+def new() -> Response | tuple[str, int]:
+    """Add an account, owned by the user unless they may give it to someone else."""
+    user = actor()
+    form = _account_form(user, submitted=request.method == "POST")
+    set_current_page(request.path)
+    if request.method == "GET":
+        return render_template("accounts/form.html", form=form, account=None), 200
+    if form.validate():
+        values = form.changes()
+        try:
+            account = services.create_account(user, values.pop("name"), **values)
+        except (InvalidInput, Forbidden) as exc:
+            _save_refused(form, exc)
+        else:
+            flash(_("Account created."), "success")
+            return redirect(url_for("accounts.show", account_id=account.id))
+    return render_template("accounts/form.html", form=form, account=None), 422
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(account_id: int) -> Response | tuple[str, int]:
+    """Change an account's fields; every change is kept in its history."""
+    user = actor()
+    account = visible_account(user, account_id)
+    form = _account_form(user, account, submitted=request.method == "POST")
+    set_current_page(request.path)
+    if request.method == "GET":
+        return render_template("accounts/form.html", form=form, account=account), 200
+    if form.validate():
+        try:
+            changed = services.update_account(user, account, form.changes())
+        except (InvalidInput, Forbidden) as exc:
+            _save_refused(form, exc)
+            account = visible_account(actor(), account_id)
+        else:
+            flash(_("Saved.") if changed else _("Nothing changed."), "success" if changed else "info")
+            return redirect(url_for("accounts.show", account_id=account.id))
+    return render_template("accounts/form.html", form=form, account=account), 422
+
+
+# ---- Contacts -------------------------------------------------------------------------------------------------
+
+
+def _contact_page(form: ContactForm, account: Account, contact: Contact | None, status: int) -> tuple[str, int]:
+    set_current_page(request.path)  # a refused POST redraws the form: the language switch comes back to it
+    return render_template("accounts/contact_form.html", form=form, account=account, contact=contact), status
+
+
+@bp.route("/accounts/<int:account_id>/contacts/new", methods=["GET", "POST"])
+@login_required
+def new_contact(account_id: int) -> Response | tuple[str, int]:
+    """Add a person at the account: who they are and how to reach them."""
+    user = actor()
+    account = visible_account(user, account_id)
+    if request.method == "GET":
+        return _contact_page(ContactForm(formdata=None), account, None, 200)
+    form = ContactForm()
+    if form.validate():
+        values = form.changes()
+        try:
+            services.create_contact(user, account, values.pop("name"), **values)
+        except InvalidInput as exc:
+            db.session.rollback()
+            attach_errors(form, exc)
+            account = visible_account(actor(), account_id)
+        else:
+            flash(_("Contact added."), "success")
+            return redirect(url_for("accounts.show", account_id=account.id, _anchor="contacts"))
+    return _contact_page(form, account, None, 422)
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_contact(contact_id: int) -> Response | tuple[str, int]:
+    """Change a contact's details; someone whose account the user cannot see answers 404."""
+    user = actor()
+    contact = visible_contact(user, contact_id)
+    if request.method == "GET":
+        return _contact_page(ContactForm(formdata=None, obj=contact), contact.account, contact, 200)
+    form = ContactForm()
+    if form.validate():
+        try:
+            changed = services.update_contact(user, contact, form.changes())
+        except InvalidInput as exc:
+            db.session.rollback()
+            attach_errors(form, exc)
+            contact = visible_contact(actor(), contact_id)
+        else:
+            flash(_("Saved.") if changed else _("Nothing changed."), "success" if changed else "info")
+            return redirect(url_for("accounts.show", account_id=contact.account_id, _anchor="contacts"))
+    return _contact_page(form, contact.account, contact, 422)
