@@ -14,7 +14,7 @@ from pipeline.auth.scope import visible_deal
 from pipeline.auth.views import set_current_page
 from pipeline.core.errors import InvalidInput
 from pipeline.core.pages import Refusal, actor, attach_errors, field_errors, locale_code
-from pipeline.deals.views import _render_deal
+from pipeline.deals.views import render_deal
 from pipeline.extensions import db
 
 bp = Blueprint("activities", __name__)
@@ -44,4 +44,4 @@ def log(deal_id: int) -> Response | tuple[str, int]:
             flash(_("Activity logged."), "success")
             return redirect(url_for("deals.show", deal_id=deal.id, _anchor="activities"))
     refusal = Refusal(_("Check the highlighted fields."), fields=field_errors(form))
-    return _render_deal(deal, 422, activity_form=form, refusal=refusal)
+    return render_deal(deal, 422, activity_form=form, refusal=refusal)

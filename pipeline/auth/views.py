@@ -122,7 +122,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    target = safe_next(form.next.data) or url_for("deals.index")
+    target = safe_next(form.next.data) or url_for("deals.home")
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(target)
     error = None

@@ -15,7 +15,7 @@ from pipeline.deals.method import STRATEGIES, STRATEGY_BY_KEY
 from pipeline.deals.models import Deal
 from pipeline.deals.strategy import QUESTIONS, Advice, advise, choose_strategy, strategy_history
 from pipeline.deals.strategy_forms import AdvisorForm, ChooseStrategyForm
-from pipeline.deals.views import _refused
+from pipeline.deals.views import refused_request
 
 bp = Blueprint("strategy", __name__)
 
@@ -93,7 +93,7 @@ def choose(deal_id: int) -> Response | tuple[str, int]:
             actor(), deal, form.strategy.data or "", form.strategy_rationale.data or "", form.version.data
         )
     except (InvalidInput, Conflict, Forbidden) as exc:
-        fresh, refusal, status = _refused(deal.id, exc)
+        fresh, refusal, status = refused_request(deal.id, exc)
         if isinstance(exc, InvalidInput):
             attach_errors(form, exc)
         return _render(fresh, status, choose_form=form, refusal=refusal)

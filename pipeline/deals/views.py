@@ -185,7 +185,7 @@ def _destination(deal: Deal, trigger: str) -> str | None:
     return {workflow.LOSE: LOST, workflow.COMPLETE: DONE}.get(trigger)
 
 
-def _render_deal(
+def render_deal(
     deal: Deal,
     status: int = 200,
     *,
@@ -231,7 +231,7 @@ def _render_deal(
     )
 
 
-def _refused(deal_id: int, exc: DomainError, forbidden: str = "") -> tuple[Deal, Refusal, int]:
+def refused_request(deal_id: int, exc: DomainError, forbidden: str = "") -> tuple[Deal, Refusal, int]:
     """Undo whatever the refused request touched and say why, in the page's language where we know the words."""
     locale = locale_code()
     db.session.rollback()
@@ -255,7 +255,7 @@ def _refused(deal_id: int, exc: DomainError, forbidden: str = "") -> tuple[Deal,
 @with_deal
 def show(deal: Deal) -> tuple[str, int]:
     """One deal: where it stands, what its stage still needs, what can happen next, and what happened."""
-    return _render_deal(deal)
+    return render_deal(deal)
 
 
 @bp.post("/deals/<int:deal_id>/edit")
@@ -264,14 +264,14 @@ def edit(deal: Deal) -> Response | tuple[str, int]:
     """Save the deal's fields, refusing if someone else saved first."""
     form = EditDealForm()
     if not form.validate():
-        return _render_deal(deal, 422, edit_form=form, refusal=Refusal(_("Check the highlighted fields.")))
+        return render_deal(deal, 422, edit_form=form, refusal=Refusal(_("Check the highlighted fields.")))
     try:
         changed = services.update_deal(actor(), deal, form.changes(), expected_version=form.version.data)
     except (InvalidInput, Conflict, Forbidden) as exc:
-        fresh, refusal, status = _refused(deal.id, exc)
+        fresh, refusal, status = refused_request(deal.id, exc)
         if isinstance(exc, InvalidInput):
             attach_errors(form, exc)
-        return _render_deal(fresh, status, edit_form=form, refusal=refusal)
+        return render_deal(fresh, status, edit_form=form, refusal=refusal)
     flash(_("Saved.") if changed else _("Nothing changed."), "success" if changed else "info")
     return redirect(url_for("deals.show", deal_id=deal.id))
 
@@ -282,14 +282,14 @@ def checklist_item(deal: Deal, key: str) -> Response | tuple[str, int]:
     """Tick or untick one item of the deal's checklist."""
     form = ChecklistForm()
     if not form.validate():
-        return _render_deal(deal, 422, refusal=Refusal(_("Tick or untick: the request was not understood.")))
+        return render_deal(deal, 422, refusal=Refusal(_("Tick or untick: the request was not understood.")))
     try:
         item = services.set_checklist_item(actor(), deal, key, form.done.data == "1")
     except (InvalidInput, Conflict, Forbidden) as exc:
-        fresh, refusal, status = _refused(deal.id, exc)
+        fresh, refusal, status = refused_request(deal.id, exc)
         if isinstance(exc, InvalidInput):
             refusal = Refusal(_("That item is not on this deal's checklist."))
-        return _render_deal(fresh, status, refusal=refusal)
+        return render_deal(fresh, status, refusal=refusal)
     label = item.template.label(locale_code())
     flash(_("Done: %(item)s", item=label) if item.done else _("Not done: %(item)s", item=label), "success")
     return redirect(url_for("deals.show", deal_id=deal.id, _anchor="checklist"))
@@ -305,7 +305,7 @@ def move(deal: Deal, trigger: str) -> Response | tuple[str, int]:
     board_query = request.form.get("board_query", "")
     form = _move_form(deal, trigger, submitted=True)
     if not form.validate():
-        return _render_deal(deal, 422, move_form=(trigger, form), refusal=Refusal(_("Check the highlighted fields.")))
+        return render_deal(deal, 422, move_form=(trigger, form), refusal=Refusal(_("Check the highlighted fields.")))
     data = form.data
     try:
         services.move(
@@ -323,14 +323,14 @@ def move(deal: Deal, trigger: str) -> Response | tuple[str, int]:
             if trigger in workflow.LEADS_ONLY
             else _("Only a team lead or an admin may override a gate.")
         )
-        fresh, refusal, status = _refused(deal.id, exc, forbidden)
+        fresh, refusal, status = refused_request(deal.id, exc, forbidden)
         if from_board:  # the card stays in its column and says what is missing
             return board_views.render_board(board_query, refused=(deal.id, refusal), status=status)
         if isinstance(exc, InvalidInput):
             attach_errors(form, exc)
         if isinstance(exc, Conflict):  # the deal moved on: offer the forms that fit where it is now
-            return _render_deal(fresh, status, refusal=refusal)
-        return _render_deal(fresh, status, move_form=(trigger, form), refusal=refusal)
+            return render_deal(fresh, status, refusal=refusal)
+        return render_deal(fresh, status, move_form=(trigger, form), refusal=refusal)
     flash(_("Moved to %(stage)s.", stage=stage_label(deal.stage)), "success")
     if from_board:
         return redirect(board_views.board_url(board_query) + f"#deal-{deal.id}")

@@ -25,15 +25,15 @@ def signed_in(client: FlaskClient) -> bool:
     return client.get("/deals").status_code == 200
 
 
-def test_sign_in_with_the_right_password_opens_the_deal_list(client: FlaskClient, people: People) -> None:
+def test_sign_in_with_the_right_password_opens_my_day(client: FlaskClient, people: People) -> None:
     page = client.get("/login")
     assert page.status_code == 200
     response = sign_in(client, "REP@example.com ", "rep-pass-1")
     assert response.status_code == 302
-    assert response.location == "/deals"
-    deals = client.get("/deals")
-    assert deals.status_code == 200
-    assert "王芳" in deals.get_data(as_text=True)
+    assert response.location == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and "我的一天" in home.get_data(as_text=True)
+    assert "王芳" in home.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_a_page_that_needs_sign_in_sends_the_visitor_back_there_afterwards(clien
 def test_sign_in_never_sends_anyone_to_another_site(client: FlaskClient, people: People, target: str) -> None:
     response = sign_in(client, "rep@example.com", "rep-pass-1", next=target)
     assert response.status_code == 302
-    assert response.location == "/deals"
+    assert response.location == "/"
 
 
 def test_signing_out_is_a_post_that_ends_the_session(client: FlaskClient, people: People) -> None:
