@@ -34,6 +34,9 @@ def test_the_wheel_ships_templates_migrations_and_assets(tmp_path: Path) -> None
     for migration in (ROOT / "pipeline" / "migrations").rglob("*"):
         if migration.is_file() and "__pycache__" not in migration.parts:
             assert migration.relative_to(ROOT).as_posix() in names, migration
+    for asset in (ROOT / "pipeline" / "static").rglob("*"):  # every stylesheet and script is served from the package
+        if asset.is_file():
+            assert asset.relative_to(ROOT).as_posix() in names, asset
     assert "pipeline/templates/error.html" in names
     assert not any(n.startswith("tests/") for n in names)
 

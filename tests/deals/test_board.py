@@ -163,3 +163,17 @@ def test_stall_thresholds_come_from_the_environment(monkeypatch: Any, tmp_path: 
     monkeypatch.setenv("PIPELINE_STALL_DAYS", "qualfy=3")
     with pytest.raises(ValueError, match="PIPELINE_STALL_DAYS: 'qualfy=3'"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "x"})
+
+
+def test_the_board_script_is_served_by_the_app_and_cards_name_where_they_may_be_dropped(
+    browser: Any, people: People, make_deal: Any, client: Any
+) -> None:
+    deal = make_deal(people.rep, title="可拖动的项目")
+    html = browser(people.rep).get("/board").text
+    assert re.findall(r"<script[^>]*>", html) == ['<script defer src="/static/board.js">']  # no inline script
+    assert not re.search(r"\son[a-z]+=", html)  # nor inline handlers (a CSP without 'unsafe-inline' is coming)
+    card = html[html.index(f'id="deal-{deal.id}"') :]
+    assert re.search(r'class="card-move"\s+data-drop-to="stage-evaluate"', card[:3000])
+    with client.get("/static/board.js") as script:
+        assert script.status_code == 200 and "javascript" in script.content_type
+        assert b"fetch(" in script.data
