@@ -50,6 +50,11 @@ field_names = st.sampled_from(
         "mobile",
         "email",
         "birthday",
+        "contact_id",
+        "role",
+        "attitude",
+        "influence",
+        "depth",
     ]
 )
 bodies = st.dictionaries(field_names, json_values, max_size=6) | json_values
@@ -65,6 +70,10 @@ routes = st.sampled_from(
         ("GET", "/api/v1/deals/{id}"),
         ("GET", "/api/v1/deals"),
         ("GET", "/api/v1/accounts"),
+        ("GET", "/api/v1/deals/{id}/influences"),
+        ("POST", "/api/v1/deals/{id}/influences"),
+        ("PATCH", "/api/v1/deals/{id}/influences/{key}"),
+        ("DELETE", "/api/v1/deals/{id}/influences/{key}"),
     ]
 )
 queries = st.dictionaries(st.sampled_from(["limit", "cursor", "stage", "owner_id", "q", "kind"]), st.text(max_size=25))
