@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,8 +21,8 @@ from pipeline import create_app
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
 from pipeline.core.changelog import FieldChange
-from pipeline.core.errors import Conflict, GateRefused, InvalidInput, NotFound
-from pipeline.deals import deal_page, influences, services
+from pipeline.core.errors import Conflict, GateRefused, InvalidInput, Missing, NotFound
+from pipeline.deals import deal_page, influences, services, workflow
 from pipeline.deals.models import BuyingInfluence, Deal, StageEvent
 from pipeline.extensions import db
 from tests.conftest import People, counting_statements
@@ -264,6 +267,28 @@ def test_entering_propose_is_refused_until_an_economic_buyer_and_a_coach_are_nam
     event = services.move(people.rep, at_evaluate, "advance")
     db.session.commit()
     assert (event.from_stage, event.to_stage, event.override) == ("evaluate", "propose", False)
+
+
+def test_the_gate_on_a_plain_object_without_a_database() -> None:
+    at = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)
+    deal = SimpleNamespace(
+        stage="evaluate", amount=Decimal("10.00"), expected_close_date=date(2026, 6, 30), strategy="frontal",
+        stage_entered_at=at, won_on=None, lost_on=None, lost_reason_key=None, lost_from_stage=None,
+    )  # fmt: skip
+    facts = workflow.ChecklistFacts({}, frozenset())
+    both = frozenset({"economic_buyer", "coach"})
+
+    def move(**kw: Any) -> workflow.Move:
+        return workflow.Move("advance", "rep", at, at.date(), facts, locale="en", **kw)
+
+    with pytest.raises(GateRefused) as exc:
+        workflow.fire(deal, move(required_influences=both, influence_roles=frozenset({"coach", "user"})))
+    assert exc.value.missing == [Missing("influence", "economic_buyer", "Economic buyer", "Economic buyer")]
+    assert deal.stage == "evaluate"
+    assert workflow.fire(deal, move()) == "evaluate" and deal.stage == "propose"  # nothing required by default
+    assert workflow.reads_influences("evaluate", "advance")
+    for source, trigger in (("qualify", "advance"), ("propose", "advance"), ("propose", "revert"), ("lost", "reopen")):
+        assert not workflow.reads_influences(source, trigger)
 
 
 def test_the_gate_reads_the_people_in_one_query_and_only_on_the_way_to_propose(
