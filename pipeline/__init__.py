@@ -28,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.defaults(instance))
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["PIPELINE_REQUIRED_INFLUENCES"] = config.required_influences(app.config["PIPELINE_REQUIRED_INFLUENCES"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key(instance)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -57,7 +58,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.deals import api as deals_api
-    from pipeline.deals import board_views, strategy_views
+    from pipeline.deals import board_views, influence_views, strategy_views
     from pipeline.deals import cli as deals_cli
     from pipeline.deals import views as deals_views
     from pipeline.demo import cli as demo_cli
@@ -72,5 +73,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(strategy_views.bp)
     app.register_blueprint(activity_views.bp)
     app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(influence_views.bp)
     for group in (auth_cli, deals_cli, demo_cli):
         group.register(app)

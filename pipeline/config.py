@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,30 @@ def flag(env: str) -> bool:
     return os.environ.get(env, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def required_influences(value: str | Iterable[str]) -> frozenset[str]:
+    """PIPELINE_REQUIRED_INFLUENCES such as "economic_buyer,coach": the roles a deal names before 报价 ("" = none)."""
+    from pipeline.deals.method import INFLUENCE_ROLE_KEYS
+
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    keys = [str(p).strip() for p in parts if str(p).strip()]
+    unknown = [k for k in keys if k not in INFLUENCE_ROLE_KEYS]
+    if unknown:
+        raise ValueError(
+            f"PIPELINE_REQUIRED_INFLUENCES: {', '.join(map(repr, unknown))} is not a role; "
+            f"use comma-separated keys of {', '.join(INFLUENCE_ROLE_KEYS)}, or an empty value for no requirement"
+        )
+    return frozenset(keys)
+
+
 def defaults(instance_path: Path) -> dict[str, Any]:
     """Settings for a running app; tests and deployments override them."""
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("PIPELINE_DATABASE_URL") or sqlite_url(instance_path / "pipeline.db"),
         "PIPELINE_TIMEZONE": os.environ.get("PIPELINE_TIMEZONE", "Asia/Shanghai"),
         "PIPELINE_STALL_DAYS": stall_days(os.environ.get("PIPELINE_STALL_DAYS", "")),
+        "PIPELINE_REQUIRED_INFLUENCES": required_influences(
+            os.environ.get("PIPELINE_REQUIRED_INFLUENCES", "economic_buyer,coach")
+        ),
         "PIPELINE_PAGE_SIZE": 50,
         "PIPELINE_MAX_PAGE_SIZE": 500,
         "BABEL_DEFAULT_LOCALE": "zh",

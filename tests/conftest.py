@@ -31,6 +31,8 @@ from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.auth.services import create_user, issue_token
 from pipeline.deals import services as deal_services
+from pipeline.deals.influences import add_influence, influence_roles
+from pipeline.deals.method import EVALUATE
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
@@ -251,13 +253,32 @@ def ready_fields() -> dict[str, Any]:
 
 
 @pytest.fixture
-def tick_stage(app: Flask) -> Callable[[User, Deal], None]:
-    """Tick every checklist item of the deal's current stage, as a rep finishing the stage's work."""
+def identify_influences(app: Flask) -> Callable[[User, Deal], None]:
+    """Name an economic buyer and a coach on the deal (new contacts at its account), as the 报价 gate asks."""
+
+    def identify(actor: User, deal: Deal) -> None:
+        held = influence_roles(deal)
+        for role, name, title in (("economic_buyer", "周建国", "总经理"), ("coach", "李明", "信息中心主任")):
+            if role not in held:
+                add_influence(actor, deal, role=role, name=name, title=title, attitude="supporter", depth=3)
+        db.session.commit()
+
+    return identify
+
+
+@pytest.fixture
+def tick_stage(app: Flask, identify_influences: Callable[[User, Deal], None]) -> Callable[[User, Deal], None]:
+    """Tick every checklist item of the deal's current stage, as a rep finishing the stage's work.
+
+    考察's work is knowing the customer's people too, so there it also names an economic buyer and a coach.
+    """
 
     def tick(actor: User, deal: Deal) -> None:
         for item in deal_services.checklist_for(deal.stage):
             deal_services.set_checklist_item(actor, deal, item.key, True)
         db.session.commit()
+        if deal.stage == EVALUATE:
+            identify_influences(actor, deal)
 
     return tick
 

@@ -54,6 +54,10 @@ field_names = st.sampled_from(
         "outcome",
         "occurred_at",
         "contact_id",
+        "role",
+        "attitude",
+        "influence",
+        "depth",
     ]
 )
 bodies = st.dictionaries(field_names, json_values, max_size=6) | json_values
@@ -71,6 +75,10 @@ routes = st.sampled_from(
         ("GET", "/api/v1/accounts"),
         ("POST", "/api/v1/deals/{id}/activities"),
         ("GET", "/api/v1/deals/{id}/activities"),
+        ("GET", "/api/v1/deals/{id}/influences"),
+        ("POST", "/api/v1/deals/{id}/influences"),
+        ("PATCH", "/api/v1/deals/{id}/influences/{key}"),
+        ("DELETE", "/api/v1/deals/{id}/influences/{key}"),
     ]
 )
 queries = st.dictionaries(st.sampled_from(["limit", "cursor", "stage", "owner_id", "q", "kind"]), st.text(max_size=25))

@@ -1,4 +1,4 @@
-"""JSON API v1 for deals: list, create, read, edit, move, tick the checklist, read the history."""
+"""JSON API v1 for deals: list, create, read, edit, move, tick the checklist, the buying influences, the history."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlalchemy.orm import joinedload
 
 from pipeline.auth.api import api_user, token_blueprint
 from pipeline.auth.scope import deals_visible_to, visible_account, visible_deal
-from pipeline.core.errors import InvalidInput, NotFound
+from pipeline.core.errors import InvalidInput, Missing, NotFound
 from pipeline.core.schemas import ErrorSchema, page
-from pipeline.deals import schemas, services
+from pipeline.deals import influences, schemas, services
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
@@ -135,6 +135,53 @@ def get_history(deal_id: int) -> dict[str, Any]:
     """Every move of the deal and every field change, oldest first."""
     deal = visible_deal(api_user(), deal_id)
     return {"events": services.history(deal), "changes": services.field_changes(deal)}
+
+
+@blp.route("/<int:deal_id>/influences")
+@blp.response(200, schemas.InfluenceListSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+def list_influences(deal_id: int) -> dict[str, Any]:
+    """The customer's people in the deal's decision, and the required roles (for 报价) nobody holds yet."""
+    user = api_user()
+    deal = visible_deal(user, deal_id)
+    people = influences.list_influences(user, deal)
+    missing = [
+        Missing("influence", c.key, c.label(user.locale), c.label_en)
+        for c in influences.missing_roles(people, influences.required_roles())
+    ]
+    return {"items": people, "missing": missing}
+
+
+@blp.route("/<int:deal_id>/influences", methods=["POST"])
+@blp.arguments(schemas.InfluenceCreateSchema)
+@blp.response(201, schemas.InfluenceSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="the deal is over (lost or done)")
+@blp.alt_response(422, schema=ErrorSchema)
+def add_influence(body: dict[str, Any], deal_id: int) -> Any:
+    """Name one of the customer's people on the deal: `contact_id` of the account's contact, or a new `name`."""
+    user = api_user()
+    return influences.add_influence(user, visible_deal(user, deal_id), **body)
+
+
+@blp.route("/<int:deal_id>/influences/<int:influence_id>", methods=["PATCH"])
+@blp.arguments(schemas.InfluencePatchSchema)
+@blp.response(200, schemas.InfluenceSchema)
+@blp.alt_response(404, schema=ErrorSchema)
+@blp.alt_response(422, schema=ErrorSchema)
+def patch_influence(body: dict[str, Any], deal_id: int, influence_id: int) -> Any:
+    """Change one person's role, attitude, influence, depth or note."""
+    user = api_user()
+    return influences.change_influence(user, visible_deal(user, deal_id), influence_id, body)
+
+
+@blp.route("/<int:deal_id>/influences/<int:influence_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, schema=ErrorSchema)
+def delete_influence(deal_id: int, influence_id: int) -> None:
+    """Take one person off the deal; the contact stays at the account."""
+    user = api_user()
+    influences.remove_influence(user, visible_deal(user, deal_id), influence_id)
 
 
 @reference_blp.route("/lost-reasons")

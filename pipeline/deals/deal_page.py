@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,25 @@ from sqlalchemy.orm import selectinload
 
 from pipeline.auth.models import User
 from pipeline.core.errors import Missing
-from pipeline.core.pages import money, stage_label, strategy_label
-from pipeline.deals import services, workflow
-from pipeline.deals.method import DONE, FIELD_LABELS, FOLLOW_UP, LOST, STAGE_KEYS, STAGES
+from pipeline.core.forms import BaseForm
+from pipeline.core.pages import OVER, money, stage_label, strategy_label
+from pipeline.deals import influences, services, workflow
+from pipeline.deals.forms import AddInfluenceForm, ChangeInfluenceForm, contact_choices
+from pipeline.deals.method import (
+    ATTITUDES,
+    DONE,
+    EVALUATE,
+    FIELD_LABELS,
+    FOLLOW_UP,
+    INFLUENCE_LEVELS,
+    INFLUENCE_ROLES,
+    LOST,
+    PROPOSE,
+    RELATIONSHIP_DEPTHS,
+    STAGE_KEYS,
+    STAGES,
+    Choice,
+)
 from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem
 from pipeline.extensions import db
 
@@ -38,15 +55,23 @@ FIELD_NAMES = {
     "next_step_due": _l("Next step due"),
     "owner_id": _l("Owner"),
     "account_id": _l("Account"),
+    influences.FIELD: _l("Buying influence"),
 }
+ADD = "add"  # which influence form a refused request sent: the add form, or a person's id for a change
 
 
 def labels(locale: str) -> dict[tuple[str, str], str]:
     """Names of everything a gate can ask for, in the page's language."""
     names = {("field", k): (en if locale == "en" else zh) for k, (zh, en) in FIELD_LABELS.items()}
+    names.update({("influence", c.key): c.label(locale) for c in INFLUENCE_ROLES})
     for t in db.session.scalars(select(ChecklistTemplate)):
         names[("checklist", t.key)] = t.label(locale)
     return names
+
+
+def waived_label(key: str, names: dict[tuple[str, str], str]) -> str:
+    """What an override waived, by the key history keeps: a checklist item, a field or a buying-influence role."""
+    return next((names[(kind, key)] for kind in ("checklist", "field", "influence") if (kind, key) in names), key)
 
 
 def missing_labels(missing: list[Missing], locale: str) -> list[str]:
@@ -102,11 +127,11 @@ def timeline(deal: Deal, events: list[Any], locale: str) -> list[dict[str, Any]]
                 "reason": e.reason,
                 "lost_reason": reasons.get(e.lost_reason_key or "", e.lost_reason_key or ""),
                 "override": e.override,
-                "waived": [names.get(("checklist", k), names.get(("field", k), k)) for k in e.overridden or []],
+                "waived": [waived_label(k, names) for k in e.overridden or []],
             }
         )
     for c in changes:
-        text = change_text(deal, c.field, c.old_value, c.new_value, names)
+        text = change_text(deal, c.field, c.old_value, c.new_value, names, locale)
         entries.append(
             {"kind": "change", "at": c.at, "order": (c.at, 0, c.id), "who": people.get(c.user_id, ""), **text}
         )
@@ -114,10 +139,87 @@ def timeline(deal: Deal, events: list[Any], locale: str) -> list[dict[str, Any]]
     return entries
 
 
+def _scale_label(scale: tuple[Choice, ...], key: object, locale: str) -> str:
+    return next((c.label(locale) for c in scale if c.key == str(key)), str(key or ""))
+
+
+def influence_text(value: str | None, locale: str) -> str:
+    """A change-log snapshot of a person as people read it: "张三 · 决策者（经济买家） · 支持 · …"."""
+    if not value:
+        return "—"
+    try:
+        person = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(person, dict):
+        return value
+    parts = [
+        str(person.get("name", "")),
+        _scale_label(INFLUENCE_ROLES, person.get("role"), locale),
+        _scale_label(ATTITUDES, person.get("attitude"), locale),
+        _("%(level)s influence", level=_scale_label(INFLUENCE_LEVELS, person.get("influence"), locale)),
+        _scale_label(RELATIONSHIP_DEPTHS, person.get("depth"), locale),
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def influence_section(
+    deal: Deal, user: User, locale: str, submitted: tuple[str | int, BaseForm] | None = None
+) -> dict[str, Any]:
+    """The deal's people as rows of labels, the forms to add, change and remove them, and what 报价 still wants."""
+    people = influences.list_influences(user, deal)
+    rows = [
+        {
+            "id": p.id,
+            "name": p.contact.name,
+            "title": p.contact.title,
+            "note": p.note,
+            "role": p.role,
+            "role_label": _scale_label(INFLUENCE_ROLES, p.role, locale),
+            "attitude": p.attitude,
+            "attitude_label": _scale_label(ATTITUDES, p.attitude, locale),
+            "influence_label": _scale_label(INFLUENCE_LEVELS, p.influence, locale),
+            "depth": p.depth,
+            "depth_label": _scale_label(RELATIONSHIP_DEPTHS, p.depth, locale),
+        }
+        for p in people
+    ]
+    editable = deal.stage not in OVER
+    add_form = AddInfluenceForm(formdata=None, prefix="influence")
+    change_forms: dict[int, BaseForm] = {}
+    if editable:
+        change_forms = {p.id: ChangeInfluenceForm(formdata=None, prefix=f"influence{p.id}", obj=p) for p in people}
+    opened: str | int | None = None
+    if submitted is not None:
+        key, form = submitted
+        if key == ADD:
+            add_form = form  # type: ignore[assignment]
+        elif key in change_forms:
+            change_forms[int(key)] = form
+        opened = key
+    add_form.contact_id.choices = contact_choices(influences.account_contacts(deal)) if editable else []
+    missing = (
+        [c.label(locale) for c in influences.missing_roles(people, influences.required_roles())]
+        if deal.stage == EVALUATE
+        else []
+    )
+    return {
+        "rows": rows,
+        "editable": editable,
+        "add_form": add_form,
+        "change_forms": change_forms,
+        "opened": opened,
+        "missing": missing,
+        "gate_stage": stage_label(PROPOSE),
+    }
+
+
 def change_text(
-    deal: Deal, name: str, old: str | None, new: str | None, names: dict[tuple[str, str], str]
+    deal: Deal, name: str, old: str | None, new: str | None, names: dict[tuple[str, str], str], locale: str = "zh"
 ) -> dict[str, str]:
     """A field change as a person reads it: the field's name and both values in words."""
+    if name == influences.FIELD:
+        return {"field": str(FIELD_NAMES[name]), "old": influence_text(old, locale), "new": influence_text(new, locale)}
     if name.startswith("checklist."):
         key = name.removeprefix("checklist.")
         words = {"true": _("done"), "false": _("not done")}

@@ -30,9 +30,18 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from pipeline.accounts.models import Contact
 from pipeline.core.forms import BaseForm
 from pipeline.core.pages import locale_code
-from pipeline.deals.method import ALL_STATES, STRATEGIES
+from pipeline.deals.method import (
+    ALL_STATES,
+    ATTITUDES,
+    INFLUENCE_LEVELS,
+    INFLUENCE_ROLES,
+    RELATIONSHIP_DEPTHS,
+    STRATEGIES,
+    Choice,
+)
 from pipeline.deals.models import LostReason
 
 MAX_AMOUNT = Decimal("1e14")  # what the amount column holds, in yuan
@@ -196,3 +205,65 @@ class BoardFilterForm(BaseForm):
     def validate_max_amount(self, field: Field) -> None:
         if field.data is not None and self.min_amount.data is not None and field.data < self.min_amount.data:
             raise ValidationError(_l("Must not be below the lower bound."))
+
+
+# ---- Buying influences (客户参与者) ------------------------------------------------------------------------------
+
+
+def scale_choices(scale: tuple[Choice, ...]) -> list[SelectChoice]:
+    """A scale from method.py (roles, attitudes, levels, depths) labelled in the page's language."""
+    locale = locale_code()
+    return [SelectChoice(c.key, c.label(locale)) for c in scale]
+
+
+def contact_choices(contacts: list[Contact]) -> list[SelectChoice]:
+    """The account's people (and "a new contact"), each with their title so namesakes can be told apart."""
+    return [
+        SelectChoice("", str(_l("— a new contact (enter the name below) —"))),
+        *(SelectChoice(str(c.id), f"{c.name} · {c.title}" if c.title else c.name) for c in contacts),
+    ]
+
+
+class InfluenceFieldsForm(BaseForm):
+    """How one person stands in the decision; add and change share these."""
+
+    role = SelectField(_l("Role in the decision"), choices=lambda: scale_choices(INFLUENCE_ROLES))
+    attitude = SelectField(_l("Attitude"), choices=lambda: scale_choices(ATTITUDES), default="neutral")
+    influence = SelectField(_l("Influence"), choices=lambda: scale_choices(INFLUENCE_LEVELS), default="medium")
+    depth = SelectField(
+        _l("Relationship depth"), choices=lambda: scale_choices(RELATIONSHIP_DEPTHS), coerce=int, default=1
+    )
+    note = StringField(_l("Note"), validators=[Length(max=2000)])
+
+    def values(self) -> dict[str, Any]:
+        """The submitted values in the form the influence services take."""
+        return {
+            "role": self.role.data,
+            "attitude": self.attitude.data,
+            "influence": self.influence.data,
+            "depth": self.depth.data,
+            "note": self.note.data or "",
+        }
+
+
+class AddInfluenceForm(InfluenceFieldsForm):
+    """Name a person on the deal: a contact of the account (choices set by the view) or a new one."""
+
+    contact_id = SelectField(_l("Contact"), choices=[], default="")
+    name = StringField(_l("New contact's name"), validators=[Length(max=100)])
+    title = StringField(_l("New contact's title"), validators=[Length(max=100)])
+
+    def validate_name(self, field: Field) -> None:
+        """One person at a time: an existing contact or a new name, never both, never neither."""
+        if self.contact_id.data and field.data:
+            raise ValidationError(_l("Choose a contact or enter a new one, not both."))
+        if not self.contact_id.data and not field.data:
+            raise ValidationError(_l("Enter the new contact's name, or choose a contact of the account."))
+
+
+class ChangeInfluenceForm(InfluenceFieldsForm):
+    """Change how a person on the deal stands."""
+
+
+class RemoveInfluenceForm(BaseForm):
+    """Take a person off the deal (the form carries only the CSRF token)."""

@@ -6,7 +6,19 @@ from marshmallow import Schema, fields, validate
 
 from pipeline.auth.api import api_locale
 from pipeline.core.schemas import Id, MissingSchema, PageArgs, Text
-from pipeline.deals.method import ALL_STATES, STRATEGY_KEYS, stage
+from pipeline.deals.method import (
+    ALL_STATES,
+    ATTITUDE_KEYS,
+    ATTITUDES,
+    INFLUENCE_LEVEL_KEYS,
+    INFLUENCE_LEVELS,
+    INFLUENCE_ROLE_KEYS,
+    INFLUENCE_ROLES,
+    RELATIONSHIP_DEPTHS,
+    STRATEGY_KEYS,
+    Choice,
+    stage,
+)
 from pipeline.deals.workflow import TRIGGERS, available_triggers
 
 
@@ -148,3 +160,56 @@ class LostReasonSchema(Schema):
     label = fields.Function(lambda r: r.label(api_locale()))
     label_zh = fields.String()
     label_en = fields.String()
+
+
+# ---- Buying influences (客户参与者) ------------------------------------------------------------------------------
+
+
+def _scale_label(scale: tuple[Choice, ...], key: object) -> str:
+    return next((c.label(api_locale()) for c in scale if c.key == str(key)), str(key))
+
+
+class InfluenceSchema(Schema):
+    id = fields.Integer()
+    deal_id = fields.Integer()
+    contact_id = fields.Integer()
+    name = fields.Function(lambda i: i.contact.name)
+    title = fields.Function(lambda i: i.contact.title)
+    role = fields.String(metadata={"description": "economic_buyer | user | technical | coach"})
+    role_label = fields.Function(lambda i: _scale_label(INFLUENCE_ROLES, i.role))
+    attitude = fields.String(metadata={"description": "supporter | neutral | opponent"})
+    attitude_label = fields.Function(lambda i: _scale_label(ATTITUDES, i.attitude))
+    influence = fields.String(metadata={"description": "high | medium | low"})
+    influence_label = fields.Function(lambda i: _scale_label(INFLUENCE_LEVELS, i.influence))
+    depth = fields.Integer(metadata={"description": "relationship depth, 1 (认识, know of) to 5 (相知, trusted)"})
+    depth_label = fields.Function(lambda i: _scale_label(RELATIONSHIP_DEPTHS, i.depth))
+    note = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class InfluenceListSchema(Schema):
+    items = fields.List(fields.Nested(InfluenceSchema))
+    missing = fields.List(
+        fields.Nested(MissingSchema), metadata={"description": "required roles nobody holds yet (the 报价 gate)"}
+    )
+
+
+class _InfluenceFields(Schema):
+    attitude = Text(validate=validate.OneOf(ATTITUDE_KEYS))
+    influence = Text(validate=validate.OneOf(INFLUENCE_LEVEL_KEYS))
+    depth = fields.Integer(strict=True, validate=validate.Range(min=1, max=len(RELATIONSHIP_DEPTHS)))
+    note = Text(validate=validate.Length(max=2000))
+
+
+class InfluenceCreateSchema(_InfluenceFields):
+    contact_id = Id(
+        load_default=None, allow_none=True, metadata={"description": "a contact of the deal's account; or send name"}
+    )
+    name = Text(load_default="", validate=validate.Length(max=100), metadata={"description": "a new contact's name"})
+    title = Text(load_default="", validate=validate.Length(max=100), metadata={"description": "a new contact's title"})
+    role = Text(required=True, validate=validate.OneOf(INFLUENCE_ROLE_KEYS))
+
+
+class InfluencePatchSchema(_InfluenceFields):
+    role = Text(validate=validate.OneOf(INFLUENCE_ROLE_KEYS))

@@ -19,6 +19,7 @@ from pipeline.core.errors import Conflict, InvalidInput, Missing, NotFound
 from pipeline.core.models import is_id, utcnow
 from pipeline.core.timeutil import local_date
 from pipeline.deals import workflow
+from pipeline.deals.influences import influence_roles, required_roles
 from pipeline.deals.method import DONE, LOST, QUALIFY, STRATEGY_KEYS
 from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
 from pipeline.extensions import db
@@ -84,6 +85,14 @@ def _checklist_state(deal: Deal) -> tuple[workflow.ChecklistFacts, frozenset[str
         if is_done:
             done.add(key)
     return workflow.ChecklistFacts(dict(items), frozenset(done)), frozenset(materialised)
+
+
+def _influence_facts(deal: Deal, trigger: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The roles the deal's people hold and the roles required, read only when this move's gates look at them."""
+    required = required_roles()
+    if required and workflow.reads_influences(deal.stage, trigger):
+        return influence_roles(deal), required
+    return frozenset(), required
 
 
 def _materialise_checklist(deal: Deal, stage: str, keys: Sequence[str], materialised: frozenset[str]) -> None:
@@ -284,6 +293,7 @@ def move(
         raise InvalidInput({"lost_reason": f"{lost_reason!r} is not in the lost-reason list"})
     when = at or utcnow()
     facts, materialised = _checklist_state(deal)
+    roles, required = _influence_facts(deal, trigger)
     request = workflow.Move(
         trigger=trigger,
         actor_role=actor.role,
@@ -294,6 +304,8 @@ def move(
         lost_reason=lost_reason if trigger == workflow.LOSE else None,
         override=override,
         locale=actor.locale,
+        influence_roles=roles,
+        required_influences=required,
     )
     source = workflow.fire(deal, request)
     deal.updated_at = when
@@ -324,6 +336,7 @@ def what_is_missing(actor: User, deal: Deal) -> list[Missing]:
         return []
     dest = workflow.destination(deal.stage, forward)
     now = utcnow()
+    roles, required = _influence_facts(deal, forward)
     request = workflow.Move(
         trigger=forward,
         actor_role=actor.role,
@@ -331,6 +344,8 @@ def what_is_missing(actor: User, deal: Deal) -> list[Missing]:
         today=local_date(now),
         checklist=_checklist_state(deal)[0],
         locale=actor.locale,
+        influence_roles=roles,
+        required_influences=required,
     )
     return workflow.missing_for(deal, dest, request)
 

@@ -21,6 +21,7 @@ from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
 from pipeline.auth.views import set_current_page
 from pipeline.core.errors import Conflict, DomainError, Forbidden, GateRefused, InvalidInput, NotFound
+from pipeline.core.forms import BaseForm
 from pipeline.core.pages import (
     OVER,
     Refusal,
@@ -191,6 +192,7 @@ def render_deal(
     *,
     edit_form: EditDealForm | None = None,
     move_form: tuple[str, VersionedForm] | None = None,
+    influence_form: tuple[str | int, BaseForm] | None = None,
     refusal: Refusal | None = None,
     activity_form: ActivityForm | None = None,
 ) -> tuple[str, int]:
@@ -203,6 +205,8 @@ def render_deal(
         forms[move_form[0]] = move_form[1]
     edit_open = edit_form is not None
     submitted = edit_form if edit_form is not None else move_form[1] if move_form is not None else None
+    if influence_form is not None:
+        submitted = influence_form[1]
     if refusal is not None and submitted is not None:
         refusal.fields = field_errors(submitted)
     if edit_form is None:
@@ -222,6 +226,7 @@ def render_deal(
             destinations={t: _destination(deal, t) for t in forms},
             refusal=refusal,
             timeline=deal_page.timeline(deal, events, locale),
+            influences=deal_page.influence_section(deal, user, locale, influence_form),
             today=today(),
             stage_days=days_in_stage(deal, today()),
             is_overdue=overdue(deal, today()),

@@ -24,6 +24,7 @@ from pipeline.deals.method import (
     EVALUATE,
     FIELD_LABELS,
     FOLLOW_UP,
+    INFLUENCE_ROLES,
     LOST,
     OPEN_STAGES,
     PROPOSE,
@@ -85,6 +86,8 @@ class Move:
     lost_reason: str | None = None
     override: bool = False
     locale: str = "zh"
+    influence_roles: frozenset[str] = frozenset()  # the roles the deal's buying influences hold
+    required_influences: frozenset[str] = frozenset()  # the roles 报价 asks for (configuration)
     missing: list[Missing] = field(default_factory=list)
     overridden: bool = False
 
@@ -136,9 +139,18 @@ def contract_signed(deal: Movable, move: Move) -> list[Missing]:
     return [Missing("checklist", CONTRACT_SIGNED, _label(zh, en, move.locale), en)]
 
 
+def buying_influences_identified(deal: Movable, move: Move) -> list[Missing]:
+    """A proposal goes to known people: each required role (by default economic buyer and coach) is named."""
+    return [
+        Missing("influence", c.key, _label(c.label_zh, c.label_en, move.locale), c.label_en)
+        for c in INFLUENCE_ROLES
+        if c.key in move.required_influences and c.key not in move.influence_roles
+    ]
+
+
 GATES: dict[str, list[Gate]] = {
     EVALUATE: [required_work_done],
-    PROPOSE: [required_work_done, amount_set, close_date_set, strategy_chosen],
+    PROPOSE: [required_work_done, amount_set, close_date_set, strategy_chosen, buying_influences_identified],
     CLOSE: [required_work_done],
     FOLLOW_UP: [required_work_done, contract_signed],
     DONE: [required_work_done],
@@ -263,6 +275,13 @@ def destination(source: str, trigger: str) -> str:
     """Where `trigger` takes a deal from `source` (for reopen: the first candidate; the deal decides)."""
     transitions = MACHINE.events[trigger].transitions.get(source, [])
     return transitions[0].dest if transitions else source
+
+
+def reads_influences(source: str, trigger: str) -> bool:
+    """Whether this move's gates look at the deal's buying influences, so the service loads them only then."""
+    if trigger not in (ADVANCE, COMPLETE):  # the only gated moves
+        return False
+    return buying_influences_identified in GATES.get(destination(source, trigger), ())
 
 
 def forward_trigger(stage_key: str) -> str | None:

@@ -63,6 +63,7 @@ def _print_result(result: DemoResult, url: str, shown_url: str, seconds_migrate:
     click.echo(f"database: {shown_url}")
     click.echo(
         f"generated {c['teams']} teams, {c['users']} users, {c['accounts']} accounts, {c['contacts']} contacts, "
+        f"{c['buying_influences']} buying influences, "
         f"{c['deals']} deals, {c['stage_events']} stage moves, {c['activities']} activities "
         f"in {result.seconds:.1f} s (migrations {seconds_migrate:.1f} s)"
     )

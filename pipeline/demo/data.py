@@ -109,6 +109,26 @@ CONTACT_TITLES: tuple[str, ...] = (
 )
 B2C_CONTACT_TITLES: tuple[str, ...] = ("业主", "业主配偶", "家庭成员")
 
+# Buying influences (客户参与者): the titles that usually hold each role in the decision, first choice first.
+INFLUENCE_TITLES: dict[str, tuple[str, ...]] = {
+    "economic_buyer": ("总经理", "副总裁", "财务总监", "CIO"),
+    "user": ("运营总监", "项目经理", "采购经理"),
+    "technical": ("IT 总监", "信息中心主任", "技术负责人", "CIO"),
+    "coach": ("董事长助理", "项目经理", "采购专员", "信息中心主任", "技术负责人"),
+}
+B2C_INFLUENCE_TITLES: dict[str, tuple[str, ...]] = {
+    "economic_buyer": ("业主",),
+    "user": ("家庭成员", "业主配偶"),
+    "technical": ("家庭成员",),
+    "coach": ("业主配偶", "家庭成员"),
+}
+INFLUENCE_NOTES: dict[str, tuple[str, ...]] = {
+    "economic_buyer": ("最终拍板，关注投资回报", "预算审批人，看重供应商稳定性", "只在关键节点出面，需要高层拜访"),
+    "user": ("日常使用者，关心上手难度", "对现有系统的痛点最清楚", "希望培训和售后到位"),
+    "technical": ("负责技术选型和测试", "关注与现有系统的集成", "会做参数对比，需要技术交流"),
+    "coach": ("愿意透露内部进展和竞争对手动向", "帮我们安排了高层会面", "提醒我们评估标准的变化"),
+}
+
 # The sales staff: (name, e-mail local part). Leads first in each team of the demo.
 STAFF: tuple[tuple[str, str], ...] = (
     ("王芳", "wang.fang"),

@@ -31,8 +31,21 @@ from pipeline.auth.models import Role, User
 from pipeline.auth.services import create_user, hash_password, issue_token
 from pipeline.core.timeutil import local_date, team_zone
 from pipeline.deals import services as deals
-from pipeline.deals.method import CLOSE, DONE, FOLLOW_UP, LOST, PROPOSE, STAGE_KEYS, STRATEGY_KEYS
-from pipeline.deals.models import ChecklistTemplate, Deal, StageEvent
+from pipeline.deals.influences import add_influence, required_roles
+from pipeline.deals.method import (
+    CLOSE,
+    COACH,
+    DONE,
+    ECONOMIC_BUYER,
+    EVALUATE,
+    FOLLOW_UP,
+    INFLUENCE_ROLE_KEYS,
+    LOST,
+    PROPOSE,
+    STAGE_KEYS,
+    STRATEGY_KEYS,
+)
+from pipeline.deals.models import BuyingInfluence, ChecklistTemplate, Deal, StageEvent
 from pipeline.deals.workflow import ADVANCE, COMPLETE, CONTRACT_SIGNED, LOSE, REOPEN, REVERT
 from pipeline.demo import data
 from pipeline.extensions import db
@@ -65,6 +78,13 @@ OVERRIDE = "override"
 # A few deals take a detour: a lead overrides a gate, a deal steps back, a lost deal is reopened.
 DETOUR_WEIGHTS: dict[str, float] = {OVERRIDE: 0.05, REVERT: 0.07, REOPEN: 0.05, "": 0.83}
 MIN_AMOUNT, MAX_AMOUNT = Decimal("50000"), Decimal("5000000")
+# How each role in the decision tends to stand: attitude weights, influence weights, relationship depths.
+ROLE_STANCE: dict[str, tuple[dict[str, int], dict[str, int], tuple[int, int]]] = {
+    ECONOMIC_BUYER: ({"supporter": 45, "neutral": 45, "opponent": 10}, {"high": 1}, (1, 4)),
+    "user": ({"supporter": 50, "neutral": 40, "opponent": 10}, {"medium": 60, "low": 40}, (1, 4)),
+    "technical": ({"supporter": 40, "neutral": 40, "opponent": 20}, {"high": 30, "medium": 70}, (1, 4)),
+    COACH: ({"supporter": 1}, {"high": 20, "medium": 60, "low": 20}, (3, 5)),
+}
 
 
 @dataclass(frozen=True)
@@ -359,6 +379,11 @@ class _Generator:
                     must = (item.required or item.key == CONTRACT_SIGNED) and item.key != skip
                     if must or rng.random() < 0.15:
                         tick(item.key)
+            if stage == EVALUATE:
+                # Knowing the customer's people is 考察's work: 报价 wants (by default) an economic buyer and a coach.
+                roles = self.influence_roles(passing=index < top, waived=override_at == index)
+                if roles:
+                    act(lambda at, roles=roles: self.identify(owner, story, roles, at))
             if rng.random() < 0.2:
                 next_step(stage, (3, 14))
                 planned_next = True
@@ -392,6 +417,45 @@ class _Generator:
             # Open and won deals wait on a next step; about a third of them are overdue.
             final_text = self.pick(data.NEXT_STEPS[rest])
             act(lambda at: self.edit(owner, story.deal, self.final_next_step(final_text), at))
+
+    def influence_roles(self, *, passing: bool, waived: bool) -> list[str]:
+        """Who a deal names in 考察: everyone the gate asks for when it moves on (a lead's override may waive
+        the coach), some of them when it stays; users and technical buyers now and then."""
+        rng = self.rng
+        if passing:
+            wanted = set(required_roles()) | {ECONOMIC_BUYER, COACH}
+            if waived and rng.random() < 0.5:
+                wanted.discard(COACH)
+            wanted |= {r for r in ("user", "technical") if rng.random() < 0.5}
+        else:
+            odds = {ECONOMIC_BUYER: 0.6, "user": 0.4, "technical": 0.4, COACH: 0.3}
+            wanted = {r for r, p in odds.items() if rng.random() < p}
+        return [r for r in INFLUENCE_ROLE_KEYS if r in wanted]
+
+    def identify(self, actor: User, story: _Story, roles: list[str], at: datetime) -> None:
+        """Name the deal's people: a fitting contact of the account, or a new one met in 考察."""
+        assert story.deal is not None
+        account = story.account
+        titles = data.B2C_INFLUENCE_TITLES if account.kind == "b2c" else data.INFLUENCE_TITLES
+        people = self.contacts.setdefault(account.id, [])
+        used: set[int] = set()
+        for role in roles:
+            fits = [c for c in people if c.id not in used and c.title in titles[role]]
+            attitudes, levels, (low, high) = ROLE_STANCE[role]
+            stance: dict[str, Any] = {
+                "attitude": self.weighted(attitudes),
+                "influence": self.weighted(levels),
+                "depth": self.rng.randint(low, high),
+                "note": self.pick(data.INFLUENCE_NOTES[role]) if self.rng.random() < 0.5 else "",
+            }
+            if fits:
+                who: dict[str, Any] = {"contact_id": fits[self.rng.randrange(len(fits))].id}
+            else:
+                who = {"name": self.fake.name(), "title": self.pick(titles[role])}
+            row = add_influence(actor, story.deal, role=role, at=at, **who, **stance)
+            used.add(row.contact_id)
+            if not fits:
+                people.append(row.contact)
 
     def open_deal(self, story: _Story, title: str, at: datetime) -> None:
         story.deal = deals.create_deal(story.owner, story.account, title, at=at)
@@ -478,6 +542,7 @@ class _Generator:
             "users": 1 + len(self.leads) + len(self.reps),
             "accounts": len(accounts),
             "contacts": sum(len(c) for c in self.contacts.values()),
+            "buying_influences": db.session.scalar(select(func.count()).select_from(BuyingInfluence)) or 0,
             "deals": len(stories),
             "stage_events": db.session.scalar(select(func.count()).select_from(StageEvent)) or 0,
             "activities": len(self.activities),

@@ -164,7 +164,7 @@ def test_work_through_the_checklist_and_advance(rep_api: Any, make_deal: Any, pe
     assert response.status_code == 200, response.json
     assert response.json["deal"]["stage"] == "evaluate"
     assert response.json["event"]["from_stage"] == "qualify" and response.json["event"]["to_stage"] == "evaluate"
-    # Entering 报价 needs amount, close date and strategy, named alongside the checklist.
+    # Entering 报价 needs amount, close date and strategy, and the customer's people, named alongside the checklist.
     for key in ("map_capabilities", "assess_competition", "know_participants"):
         rep_api("PUT", f"/api/v1/deals/{deal.id}/checklist/{key}", json={"done": True})
     response = rep_api("POST", f"/api/v1/deals/{deal.id}/transitions", json={"trigger": "advance"})
@@ -173,6 +173,8 @@ def test_work_through_the_checklist_and_advance(rep_api: Any, make_deal: Any, pe
         ("field", "amount"),
         ("field", "expected_close_date"),
         ("field", "strategy"),
+        ("influence", "economic_buyer"),
+        ("influence", "coach"),
     ]
 
 

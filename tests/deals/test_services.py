@@ -156,6 +156,8 @@ def test_entering_propose_lists_open_work_and_every_missing_field_in_english(
         ("field", "amount", "Amount"),
         ("field", "expected_close_date", "Expected close date"),
         ("field", "strategy", "Strategy"),
+        ("influence", "economic_buyer", "Economic buyer"),
+        ("influence", "coach", "Coach"),
     ]
     assert exc.value.to_dict()["missing"][2] == {
         "kind": "field",

@@ -13,8 +13,16 @@ from sqlalchemy import select
 from pipeline.activities.models import Activity
 from pipeline.auth.models import Role, Team, User
 from pipeline.auth.services import check_password, user_for_token
+from pipeline.core.changelog import FieldChange
 from pipeline.deals.method import ALL_STATES, OPEN_STAGES, PROPOSE, STAGE_KEYS
-from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
+from pipeline.deals.models import (
+    BuyingInfluence,
+    ChecklistTemplate,
+    Deal,
+    DealChecklistItem,
+    LostReason,
+    StageEvent,
+)
 from pipeline.demo.generate import DEMO_PASSWORD, DemoResult, DemoScale, generate
 from pipeline.extensions import db
 
@@ -138,3 +146,25 @@ def test_the_printed_sign_ins_and_token_work(demo: DemoResult) -> None:
     assert demo.lead.team_id == demo.rep.team_id
     assert user_for_token(demo.rep_token) == demo.rep
     assert len(DEMO_PASSWORD) >= 8
+
+
+def test_deals_name_their_people_before_propose(demo: DemoResult) -> None:
+    """Every plain advance into 报价 found an economic buyer and a coach already named, at the deal's account."""
+    named: dict[int, dict[str, datetime]] = {}
+    for row in db.session.scalars(select(BuyingInfluence)):
+        roles = named.setdefault(row.deal_id, {})
+        roles[row.role] = min(roles.get(row.role, row.created_at), row.created_at)
+        assert row.contact.account_id == db.session.get(Deal, row.deal_id).account_id
+    into_propose = db.session.scalars(
+        select(StageEvent).where(StageEvent.to_stage == PROPOSE, StageEvent.trigger == "advance")
+    ).all()
+    assert into_propose
+    for e in into_propose:
+        if not e.override:
+            roles = named.get(e.deal_id, {})
+            assert {"economic_buyer", "coach"} <= set(roles), e.deal_id
+            assert roles["economic_buyer"] <= e.at and roles["coach"] <= e.at, e.deal_id
+    assert {r for roles in named.values() for r in roles} == {"economic_buyer", "user", "technical", "coach"}
+    rows = db.session.scalar(select(db.func.count()).select_from(BuyingInfluence))
+    added = select(db.func.count()).select_from(FieldChange).where(FieldChange.field == "influence")
+    assert db.session.scalar(added.where(FieldChange.old_value.is_(None))) == rows == demo.counts["buying_influences"]
