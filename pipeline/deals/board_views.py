@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -13,11 +14,11 @@ from wtforms import SelectChoice
 
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
-from pipeline.core.pages import Refusal, actor, today
+from pipeline.core.pages import Refusal, actor, strategy_label, today
 from pipeline.deals import workflow
 from pipeline.deals.board import BoardFilter, board
 from pipeline.deals.forms import BoardFilterForm
-from pipeline.deals.method import STAGE_KEYS
+from pipeline.deals.method import STAGE_KEYS, STRATEGY_KEYS
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
@@ -33,6 +34,20 @@ def _owner_choices(user: User) -> list[SelectChoice]:
         .order_by(User.name)
     )
     return [SelectChoice("", "—"), *(SelectChoice(str(i), name) for i, name in owners)]
+
+
+def card_texts() -> dict[str, Any]:
+    """What every card repeats (words, the strategy names, the deals' base URL), translated once per page."""
+    deal_url = url_for("deals.index")
+    assert url_for("deals.show", deal_id=1) == f"{deal_url}/1", "cards build deal links as <deal list>/<id>"
+    return {
+        "deal_url": deal_url,
+        "days_in_stage": _("%(days)s days in stage"),
+        "checklist_done": _("Checklist done"),
+        "stalled": _("Stalled (over %(days)s days)"),
+        "overdue": _("Overdue"),
+        "strategies": {key: strategy_label(key) for key in STRATEGY_KEYS},
+    }
 
 
 def render_board(query: str, refused: tuple[int, Refusal] | None = None, status: int = 200) -> tuple[str, int]:
@@ -62,6 +77,7 @@ def render_board(query: str, refused: tuple[int, Refusal] | None = None, status:
         show_owner=user.is_lead_or_admin,
         forward_moves={key: workflow.forward_trigger(key) for key in STAGE_KEYS},
         move_labels={workflow.ADVANCE: _("Advance"), workflow.COMPLETE: _("Complete")},
+        texts=card_texts(),
     )
     return page, status
 
