@@ -25,16 +25,11 @@ from pipeline.extensions import db
 
 ACCOUNT_FIELDS = ("name", "kind", "industry", "region", "owner_id")
 CONTACT_FIELDS = ("name", "title", "mobile", "phone", "email", "birthday", "address", "notes")
-_LIMITS = {
-    "name": 200,
-    "industry": 100,
-    "region": 100,
-    "title": 100,
-    "mobile": 40,
-    "phone": 40,
-    "email": 254,
-    "address": 300,
-}
+
+
+def _lengths(model: Any) -> dict[str, int]:
+    """Each text column's length limit, read from the model so the check and the table never disagree."""
+    return {c.key: c.type.length for c in model.__table__.columns if getattr(c.type, "length", None)}
 
 
 # Something@somewhere.tld without spaces: enough to catch typos, without pretending to verify the mailbox.
@@ -46,8 +41,8 @@ def is_email(text: str) -> bool:
     return bool(EMAIL.match(text))
 
 
-def _check_text(values: dict[str, Any], errors: dict[str, str]) -> None:
-    for key, limit in _LIMITS.items():
+def _check_text(model: Any, values: dict[str, Any], errors: dict[str, str]) -> None:
+    for key, limit in _lengths(model).items():
         if key in values and values[key] is not None and len(str(values[key])) > limit:
             errors[key] = f"at most {limit} characters"
 
@@ -60,7 +55,7 @@ def _clean_account(actor: User, values: dict[str, Any]) -> dict[str, Any]:
         errors["name"] = "a name is required"
     if "kind" in values and values["kind"] not in ACCOUNT_KINDS:
         errors["kind"] = f"one of {', '.join(ACCOUNT_KINDS)}"
-    _check_text(values, errors)
+    _check_text(Account, values, errors)
     if "owner_id" in values:
         owner = db.session.get(User, values["owner_id"]) if is_id(values["owner_id"]) else None
         if owner is None:
@@ -102,7 +97,7 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
     email = str(values.get("email") or "").strip()
     if email and not is_email(email):
         errors["email"] = "an e-mail address such as name@example.com"
-    _check_text(values, errors)
+    _check_text(Contact, values, errors)
     if errors:
         raise InvalidInput(errors)
     cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}

@@ -543,3 +543,15 @@ def test_my_day_and_accounts_are_in_the_navigation(browser: Browser, people: Peo
     html = browser(people.rep).get("/deals").text
     nav = re.search(r'<nav class="main-nav".*?</nav>', html, re.S)[0]
     assert '<a href="/">我的一天</a>' in nav and '<a href="/accounts">客户</a>' in nav
+
+
+def test_a_contact_name_longer_than_its_column_is_refused_by_the_field_not_by_the_database(
+    browser: Any, people: Any, make_account: Any
+) -> None:
+    from pipeline.accounts import services
+    from pipeline.core.errors import InvalidInput
+
+    account = make_account(people.rep)
+    with pytest.raises(InvalidInput) as refused:
+        services.create_contact(people.rep, account, name="长" * 101)
+    assert refused.value.fields == {"name": "at most 100 characters"}
