@@ -141,6 +141,7 @@ class ChecklistForm(BaseForm):
     """Tick ("1") or untick ("0") one item; explicit rather than a toggle, so a double click does no harm."""
 
     done = HiddenField(validators=[AnyOf(["0", "1"])])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
 class AdvanceForm(VersionedForm):

@@ -40,6 +40,42 @@ OPEN_STAGES: tuple[str, ...] = (QUALIFY, EVALUATE, PROPOSE, CLOSE)  # not yet wo
 WON_STATES: tuple[str, ...] = (FOLLOW_UP, DONE)
 
 
+# What each stage is for, in the deck's words (控制关键的5段销售过程, seed 004): shown above the stage's checklist.
+STAGE_GUIDANCE: dict[str, tuple[str, str]] = {
+    QUALIFY: (
+        "研究客户，建立关系，找出客户关键的商业行动计划，再决定这个机会值不值得投入（会面/不会面）。",
+        "Research the customer, build the relationship, find their key business plan, then decide whether the "
+        "opportunity is worth pursuing (go / no-go).",
+    ),
+    EVALUATE: (
+        "把客户的行动计划与我们的能力联系起来，考察难点，评估竞争优势，影响采购标准，深入了解每一位客户参与者。",
+        "Tie the customer's plan to our capabilities, examine the hard points, weigh our competitive advantage, "
+        "shape the buying criteria and get to know every person in the decision.",
+    ),
+    PROPOSE: (
+        "按客户的需要和行动计划差别化方案，建立价值优势，提交提案，并把关键利益相关者的忧虑摆到桌面上。",
+        "Differentiate the offer to the customer's needs and plan, establish the value advantage, submit the "
+        "proposal and bring the key stakeholders' concerns into the open.",
+    ),
+    CLOSE: (
+        "解除忧虑并优化方案，制定执行计划，洽谈最终条款，签署合同。",
+        "Resolve the concerns and refine the solution, agree the implementation plan, negotiate the final terms, "
+        "sign the contract.",
+    ),
+    FOLLOW_UP: (
+        "确保交付的方案符合客户需要，回顾已实现的价值，找出新机会，请客户做备询人并推荐线索。",
+        "Make sure the delivered solution meets the need, review the value realised, find new opportunities, "
+        "and ask the customer to act as a reference and for referrals.",
+    ),
+}
+
+
+def guidance(key: str | None, locale: str = "zh") -> str:
+    """What the method asks of a deal in this stage, in the reader's language ("" for an end state)."""
+    zh, en = STAGE_GUIDANCE.get(key or "", ("", ""))
+    return en if locale.startswith("en") else zh
+
+
 def stage(key: str) -> Stage:
     """Look a stage or end state up by key."""
     return ALL_STATES[key]

@@ -51,6 +51,7 @@ from pipeline.deals.method import (
     DONE,
     LOST,
     STAGE_KEYS,
+    guidance,
     next_stage,
 )
 from pipeline.deals.models import Deal
@@ -219,6 +220,7 @@ def render_deal(
             may_override=user.is_lead_or_admin,
             progress=deal_page.progress(deal, events),
             checklist=deal_page.checklist(deal),
+            guidance=guidance(deal.stage, locale),
             checklist_open=deal.stage not in OVER,
             edit_form=edit_form,
             edit_open=edit_open,
@@ -289,14 +291,19 @@ def checklist_item(deal: Deal, key: str) -> Response | tuple[str, int]:
     if not form.validate():
         return render_deal(deal, 422, refusal=Refusal(_("Tick or untick: the request was not understood.")))
     try:
-        item = services.set_checklist_item(actor(), deal, key, form.done.data == "1")
+        was_done = next((i.done for i in deal.checklist if i.item_key == key), None)
+        note = form.note.data.strip() if "note" in request.form and form.note.data is not None else None
+        item = services.set_checklist_item(actor(), deal, key, form.done.data == "1", note=note)
     except (InvalidInput, Conflict, Forbidden) as exc:
         fresh, refusal, status = refused_request(deal.id, exc)
         if isinstance(exc, InvalidInput):
             refusal = Refusal(_("That item is not on this deal's checklist."))
         return render_deal(fresh, status, refusal=refusal)
     label = item.template.label(locale_code())
-    flash(_("Done: %(item)s", item=label) if item.done else _("Not done: %(item)s", item=label), "success")
+    if item.done == was_done:
+        flash(_("Note saved: %(item)s", item=label), "success")
+    else:
+        flash(_("Done: %(item)s", item=label) if item.done else _("Not done: %(item)s", item=label), "success")
     return redirect(url_for("deals.show", deal_id=deal.id, _anchor="checklist"))
 
 

@@ -567,3 +567,30 @@ class TestCsrf:
         )
         assert response.status_code == 302
         assert reload(deal).stage == "lost"
+
+
+def test_a_checklist_item_keeps_a_note_and_the_page_shows_the_stages_guidance(
+    browser: Callable[[User], FlaskClient], people: People, make_deal: Callable[..., Deal]
+) -> None:
+    client = browser(people.rep)
+    deal = make_deal(people.rep)
+    page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "研究客户，建立关系" in page  # 确认's guidance from the method, above its checklist
+    assert 'id="note-research_customer"' in page and "备注：研究客户" in page  # every note box has a label
+
+    saved = client.post(f"/deals/{deal.id}/checklist/research_customer", data={"done": "0", "note": "  查年报  "})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    item = next(i for i in db.session.get(Deal, deal.id).checklist if i.item_key == "research_customer")
+    assert (item.note, item.done) == ("查年报", False)
+    page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "已保存备注：研究客户" in page and 'value="查年报"' in page
+
+    client.post(f"/deals/{deal.id}/checklist/research_customer", data={"done": "1"})  # no note field: note kept
+    db.session.expire_all()
+    item = next(i for i in db.session.get(Deal, deal.id).checklist if i.item_key == "research_customer")
+    assert (item.note, item.done) == ("查年报", True)
+    too_long = client.post(f"/deals/{deal.id}/checklist/research_customer", data={"done": "1", "note": "长" * 501})
+    assert too_long.status_code == 422
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    assert "Research the customer, build the relationship" in client.get(f"/deals/{deal.id}").get_data(as_text=True)
