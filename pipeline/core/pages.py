@@ -38,7 +38,7 @@ def today() -> date:
 
 
 def money(amount: Decimal | str | None, currency: str = "CNY") -> str:
-    """An amount as people read it: ¥120,000.00, or USD 3,500.00 for other currencies."""
+    """An amount as people read it: ¥120,000 (cents only when there are some), or USD 3,500 for other currencies."""
     if amount is None or amount == "":
         return ""
     try:
@@ -46,7 +46,8 @@ def money(amount: Decimal | str | None, currency: str = "CNY") -> str:
     except (InvalidOperation, ValueError):
         return str(amount)
     symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{value:,.2f}" if symbol else f"{currency} {value:,.2f}"
+    shown = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"  # ¥1,234,567 or ¥12.50
+    return f"{symbol}{shown}" if symbol else f"{currency} {shown}"
 
 
 def local_time(moment: datetime | None) -> str:

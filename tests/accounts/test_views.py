@@ -87,7 +87,7 @@ def test_a_rep_lists_their_accounts_with_open_deals_and_pipeline(
         "华东",
         "王芳",
         "3",
-        "¥120,000.50 USD 3,500.00",
+        "¥120,000.50 USD 3,500",
     ]
     assert row_of(page.text, "李女士家庭")[1] == "个人与家庭客户（B2C）"
     assert row_of(page.text, "李女士家庭")[5:] == ["0", "—"]
@@ -100,9 +100,9 @@ def test_open_deals_count_only_the_deals_the_reader_may_see(
     make_deal(people.rep, "王芳的", account=account, amount=Decimal("10.00"))
     deal_services.create_deal(people.lead, account, "张伟的", owner_id=people.rep_b.id, amount=Decimal("90.00"))
     db.session.commit()
-    assert row_of(browser(people.rep).get("/accounts").text, "共同客户")[5:] == ["1", "¥10.00"]
+    assert row_of(browser(people.rep).get("/accounts").text, "共同客户")[5:] == ["1", "¥10"]
     client = browser(people.lead)
-    assert row_of(client.get("/accounts").text, "共同客户")[5:] == ["2", "¥100.00"]
+    assert row_of(client.get("/accounts").text, "共同客户")[5:] == ["2", "¥100"]
 
 
 def test_search_covers_name_industry_and_region_ignoring_case_and_wildcards(
@@ -380,7 +380,7 @@ def test_the_account_page_shows_its_visible_deals_contacts_and_activity(
 
     page = browser(people.rep).get(f"/accounts/{account.id}").text
     deals = section(page, "deals")
-    assert f'href="/deals/{deal.id}">ERP 升级</a>' in deals and "确认" in deals and "¥880,000.00" in deals
+    assert f'href="/deals/{deal.id}">ERP 升级</a>' in deals and "确认" in deals and "¥880,000" in deals
     assert "张伟跟的" not in page and "别的商机" not in page
     contacts = section(page, "contacts")
     assert "刘洋" in contacts and "采购经理" in contacts and "mailto:liu@example.cn" in contacts

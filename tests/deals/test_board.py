@@ -43,7 +43,7 @@ def test_columns_total_what_the_user_may_see(browser: Any, people: People, make_
     assert '<span class="count">2</span>' in qualify
     assert "¥150,000.50" in qualify and "¥15,000.05" in qualify  # weighted at 10%
     evaluate = column(html, "evaluate")
-    assert titles(evaluate) == ["丙项目"] and "¥40,000.00" in evaluate and "¥10,000.00" in evaluate  # 25%
+    assert titles(evaluate) == ["丙项目"] and "¥40,000" in evaluate and "¥10,000" in evaluate  # 25%
     assert "同事的项目" not in html and "别队的项目" not in html
 
 

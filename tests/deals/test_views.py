@@ -80,7 +80,7 @@ def test_a_rep_lists_their_own_deals_newest_first_with_readable_columns(
     make_deal(people.outsider, "华南的商机")
     page = text(browser(people.rep).get("/deals"))
     assert titles_listed(page) == ["第二个商机", "第一个商机"]
-    assert "¥120,000.00" in page
+    assert "¥120,000" in page
     assert "USD 1,234,567.50" in page
     assert "上海华信科技有限公司" in page
     assert "王芳" in page
@@ -495,7 +495,7 @@ def test_editing_saves_and_logs_fields_and_a_stale_edit_is_refused(
     )
     history = section(text(client.get(f"/deals/{deal.id}")), "history")
     assert "标题：ERP 系统升级项目 → ERP 二期" in history
-    assert "金额：¥1,000.00 → ¥2,500.00" in history
+    assert "金额：¥1,000 → ¥2,500" in history
     assert "竞争策略：— → 正面出击" in history
     stale = client.post(f"/deals/{deal.id}/edit", data={**fields, "title": "旧页面的改动", "version": seen})
     assert stale.status_code == 409
