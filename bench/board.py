@@ -37,16 +37,11 @@ PASSWORD = "bench-pass-1"
 RAW = """
 SELECT d.id, d.version, d.stage, d.title, a.name, u.name, d.amount_cents, d.currency, d.strategy,
        d.next_step, d.next_step_due, d.stage_entered_at,
-       COALESCE(c.done, 0), COALESCE(c.total, 0)
+       (SELECT COUNT(*) FROM deal_checklist_items i WHERE i.deal_id = d.id AND i.stage = d.stage AND i.done),
+       (SELECT COUNT(*) FROM deal_checklist_items i WHERE i.deal_id = d.id AND i.stage = d.stage)
 FROM deals d
 JOIN accounts a ON a.id = d.account_id
 JOIN users u ON u.id = d.owner_id
-LEFT JOIN (
-    SELECT i.deal_id, i.stage, SUM(CASE WHEN i.done THEN 1 ELSE 0 END) AS done, COUNT(*) AS total
-    FROM deal_checklist_items i JOIN deals dd ON dd.id = i.deal_id
-    WHERE dd.owner_id = :owner
-    GROUP BY i.deal_id, i.stage
-) c ON c.deal_id = d.id AND c.stage = d.stage
 WHERE d.owner_id = :owner AND d.stage IN ('qualify', 'evaluate', 'propose', 'close', 'follow_up')
 ORDER BY d.stage_entered_at, d.id
 """
