@@ -19,24 +19,11 @@ from pipeline.core.timeutil import team_zone
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 from tests.conftest import People, counting_statements
-
-
-def text(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-def section(html: str, element_id: str) -> str:
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
-    assert match, f"no #{element_id} on the page"
-    return match.group(2)
-
-
-def squeeze(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+from tests.pages import plain, section, text
 
 
 def listed(html: str) -> list[str]:
-    return [squeeze(item) for item in re.findall(r'<li class="activity[^"]*">(.*?)</li>', html, re.S)]
+    return [plain(item) for item in re.findall(r'<li class="activity[^"]*">(.*?)</li>', html, re.S)]
 
 
 def rows() -> int:
@@ -118,7 +105,7 @@ def test_the_list_is_latest_first_with_who_when_whom_and_the_touch_count(
     db.session.commit()
     page = text(browser(people.rep).get(f"/deals/{deal.id}"))
     panel = section(page, "activities")
-    assert squeeze(section(page, "touches")) == "3 次接触 · 最近 2026-11-20"
+    assert plain(section(page, "touches")) == "3 次接触 · 最近 2026-11-20"
     entries = listed(panel)
     assert len(entries) == 3
     assert entries[0].startswith("会议 2026-11-20 07:30 李经理 联系人：张总 方案评审会")
@@ -142,7 +129,7 @@ def test_the_blank_form_starts_now_in_the_team_zone_and_offers_only_the_deals_co
     assert "张总 · 信息部总监" in panel and "别家的李工" not in panel
     for label in ("电话", "拜访", "邮件", "会议", "备注"):
         assert f">{label}</option>" in panel
-    assert squeeze(section(page, "touches")) == "0 次接触"
+    assert plain(section(page, "touches")) == "0 次接触"
     assert "尚无活动。" in panel
     for name in ("kind", "occurred_at", "contact_id", "summary", "outcome"):
         assert f'<label for="activity-{name}">' in panel
@@ -218,7 +205,7 @@ def test_activities_in_english(
     client = browser(people.rep)
     client.post("/lang", data={"lang": "en", "next": "/deals"})
     page = text(client.get(f"/deals/{deal.id}"))
-    assert squeeze(section(page, "touches")) == "Touches: 1 · latest 2026-11-20"
+    assert plain(section(page, "touches")) == "Touches: 1 · latest 2026-11-20"
     assert listed(section(page, "activities"))[0].startswith("Email 2026-11-20 10:00")
 
 
@@ -260,4 +247,4 @@ def test_a_long_log_shows_the_latest_and_says_how_many_there_are(
     page = section(text(browser(people.rep).get(f"/deals/{deal.id}")), "activities")
     assert [entry.split()[-1] for entry in listed(page)] == ["11月3日电话", "11月2日电话"]
     assert "显示最近的 2 条，共 3 条。" in page
-    assert "3 次接触 · 最近 2026-11-03" in squeeze(page)
+    assert "3 次接触 · 最近 2026-11-03" in plain(page)

@@ -26,30 +26,9 @@ from pipeline.deals import deal_page, influences, services, workflow
 from pipeline.deals.models import BuyingInfluence, Deal, StageEvent
 from pipeline.extensions import db
 from tests.conftest import People, counting_statements
+from tests.pages import plain, reload, section, text
 
 Tick = Callable[[User, Deal], None]
-
-
-def text(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-def section(html: str, element_id: str) -> str:
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
-    assert match, f"no #{element_id} on the page"
-    return match.group(2)
-
-
-def plain(html: str) -> str:
-    """The words of an HTML fragment, tags dropped and white space collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-def reload(deal: Deal) -> Deal:
-    db.session.expire_all()
-    fresh = db.session.get(Deal, deal.id)
-    assert fresh is not None
-    return fresh
 
 
 def people_on(deal: Deal) -> list[tuple[str, str, str, str, int]]:

@@ -29,29 +29,9 @@ from pipeline.deals.strategy import (
 )
 from pipeline.extensions import db
 from tests.conftest import People, counting_statements
+from tests.pages import plain, reload, section, text
 
 STALE_MESSAGE = "此商机刚被其他人修改过，请重新加载页面。"
-
-
-def text(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-def section(html: str, element_id: str) -> str:
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
-    assert match, f"no #{element_id} on the page"
-    return match.group(2)
-
-
-def squeeze(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
-
-
-def reload(deal: Deal) -> Deal:
-    db.session.expire_all()
-    fresh = db.session.get(Deal, deal.id)
-    assert fresh is not None
-    return fresh
 
 
 def answers(**given: bool) -> Answers:
@@ -214,7 +194,7 @@ def test_the_page_shows_the_five_strategies_with_the_current_one_marked(
         assert str(escape(s.fits)) in card and str(escape(s.play)) in card
         assert ("当前" in card) == (s.key == "flanking")
     assert 'class="card strategy-card is-current" id="strategy-flanking"' in page
-    current = squeeze(section(page, "current-strategy"))
+    current = plain(section(page, "current-strategy"))
     assert "出其不意" in current and "对手价格更低" in current
     assert 'name="opportunity"' in page and 'type="radio"' in page
 
@@ -228,7 +208,7 @@ def test_the_advisor_suggests_with_its_reason_and_prefills_the_choice(
     response = client.get(f"/deals/{deal.id}/strategy?{query}")
     assert response.status_code == 200
     page = text(response)
-    advice = squeeze(section(page, "advice"))
+    advice = plain(section(page, "advice"))
     assert "建议的策略： 分而治之" in advice
     expected = advise(answers(incumbent=False, can_win_all=False, competitor_better=False))
     assert str(escape(expected.reason_zh)) in section(page, "advice")
@@ -283,14 +263,14 @@ def test_choosing_saves_and_the_history_shows_who_when_and_why(
     page = text(lead.get(response.location))
     assert "策略已保存。" in page
     entries = [
-        squeeze(e) for e in re.findall(r'<li class="entry[^"]*">(.*?)</li>', section(page, "strategy-history"), re.S)
+        plain(e) for e in re.findall(r'<li class="entry[^"]*">(.*?)</li>', section(page, "strategy-history"), re.S)
     ]
     assert len(entries) == 2
     assert "李经理" in entries[0] and "正面出击 → 出其不意" in entries[0] and "对手降价三成，改打服务" in entries[0]
     assert "王芳" in entries[1] and "— → 正面出击" in entries[1] and "产品和口碑都明显领先" in entries[1]
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", entries[0])
     deal_page = text(lead.get(f"/deals/{deal.id}"))
-    block = squeeze(section(deal_page, "deal-strategy"))
+    block = plain(section(deal_page, "deal-strategy"))
     assert "出其不意" in block and "对手降价三成，改打服务" in block
     assert f'href="/deals/{deal.id}/strategy"' in deal_page
 

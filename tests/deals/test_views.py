@@ -20,19 +20,9 @@ from pipeline.deals import services
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 from tests.conftest import People, counting_statements
+from tests.pages import reload, section, text
 
 STALE_MESSAGE = "此商机刚被其他人修改过，请重新加载页面。"
-
-
-def text(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-def section(html: str, element_id: str) -> str:
-    """The inside of the element with this id (enough HTML parsing for these pages)."""
-    match = re.search(rf'<(\w+)[^>]*\bid="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
-    assert match, f"no #{element_id} on the page"
-    return match.group(2)
 
 
 def list_items(html: str) -> list[str]:
@@ -41,13 +31,6 @@ def list_items(html: str) -> list[str]:
 
 def titles_listed(html: str) -> list[str]:
     return re.findall(r'<td><a href="/deals/\d+">(.*?)</a></td>', html)
-
-
-def reload(deal: Deal) -> Deal:
-    db.session.expire_all()
-    fresh = db.session.get(Deal, deal.id)
-    assert fresh is not None
-    return fresh
 
 
 def moves_of(deal: Deal) -> list[str]:
