@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 
 from pipeline.auth.models import User
 from pipeline.core.errors import InvalidInput
-from pipeline.core.timeutil import local_date, team_zone
+from pipeline.core.timeutil import team_zone, whole_days_since
 from pipeline.deals.method import ALL_STATES, DONE, LOST, STRATEGY_BY_KEY, stage
 
 CURRENCY_SYMBOLS = {"CNY": "¥"}
@@ -67,7 +67,7 @@ def strategy_label(key: str | None) -> str:
 
 def days_in_stage(deal: Any, on: date) -> int:
     """Whole days the deal has sat in its current stage."""
-    return max((on - local_date(deal.stage_entered_at)).days, 0)
+    return whole_days_since(deal.stage_entered_at, on)
 
 
 def overdue(deal: Any, on: date) -> bool:

@@ -19,3 +19,8 @@ def team_zone() -> ZoneInfo:
 def local_date(moment: datetime) -> date:
     """The calendar date of an aware moment in the business time zone."""
     return moment.astimezone(team_zone()).date()
+
+
+def whole_days_since(moment: datetime, today: date, zone: ZoneInfo | None = None) -> int:
+    """Calendar days from `moment` (in the business zone) to `today`, never negative: "days in stage"."""
+    return max((today - moment.astimezone(zone or team_zone()).date()).days, 0)

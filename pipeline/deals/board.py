@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
-from pipeline.core.timeutil import team_zone
+from pipeline.core.timeutil import team_zone, whole_days_since
 from pipeline.deals.method import STAGE_KEYS, STAGES, Stage
 from pipeline.deals.models import Deal, DealChecklistItem
 from pipeline.extensions import db
@@ -155,7 +155,7 @@ def board(
     )
     zone = team_zone()
     for row in rows:
-        days = max((today - row.stage_entered_at.astimezone(zone).date()).days, 0)
+        days = whole_days_since(row.stage_entered_at, today, zone)
         columns[row.stage].cards.append(
             Card(
                 deal_id=row.id,

@@ -20,7 +20,7 @@ from pipeline.activities.models import Activity
 from pipeline.activities.services import ActivityRow, recent
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to
-from pipeline.core.timeutil import local_date, team_zone
+from pipeline.core.timeutil import team_zone, whole_days_since
 from pipeline.deals.board import stall_days
 from pipeline.deals.method import DONE, LOST, OPEN_STAGES, STAGE_KEYS
 from pipeline.deals.models import Deal
@@ -114,7 +114,7 @@ def _deals(where: list[ColumnElement[bool]], order: list[Any], today: date, limi
             next_step=row.next_step,
             next_step_due=row.next_step_due,
             expected_close_date=row.expected_close_date,
-            days_in_stage=max((today - local_date(row.stage_entered_at)).days, 0),
+            days_in_stage=whole_days_since(row.stage_entered_at, today),
             days_overdue=(today - row.next_step_due).days if row.next_step_due else 0,
             stall_days=limits.get(row.stage, 0),
         )
