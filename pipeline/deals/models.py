@@ -99,6 +99,8 @@ class Deal(TimestampMixin, db.Model):
         Index("ix_deals_owner_stage", "owner_id", "stage"),
         Index("ix_deals_stage_entered", "stage", "stage_entered_at"),
         Index("ix_deals_expected_close", "expected_close_date"),
+        Index("ix_deals_won_on", "won_on"),
+        Index("ix_deals_lost_on", "lost_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +173,8 @@ class StageEvent(db.Model):
     trigger: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the deal had entered `from_stage`: the stay this move ends, so time in a stage is one subtraction.
+    from_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     lost_reason_key: Mapped[str | None] = mapped_column(ForeignKey("lost_reasons.key", ondelete="RESTRICT"))
     amount: Mapped[Decimal] = mapped_column("amount_cents", Money)

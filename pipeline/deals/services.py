@@ -292,6 +292,7 @@ def move(
     ):
         raise InvalidInput({"lost_reason": f"{lost_reason!r} is not in the lost-reason list"})
     when = at or utcnow()
+    entered_at = deal.stage_entered_at
     facts, materialised = _checklist_state(deal)
     roles, required = _influence_facts(deal, trigger)
     request = workflow.Move(
@@ -318,6 +319,7 @@ def move(
         trigger=trigger,
         user_id=actor.id,
         at=when,
+        from_entered_at=entered_at,
         reason=request.reason,
         lost_reason_key=request.lost_reason,
         amount=deal.amount,

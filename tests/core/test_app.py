@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,10 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from pipeline import create_app
+from pipeline.deals import services
 from pipeline.extensions import db
 
 
@@ -112,3 +115,23 @@ def test_oversized_bodies_are_refused_with_413_before_anything_is_read(
     page = client.post("/login", data={"email": "rep@example.com", "password": big})
     assert page.status_code == 413
     assert "<html" in page.get_data(as_text=True)
+
+
+
+def test_migration_0003_fills_each_moves_stay_start_from_the_history_before_it(
+    app: Flask, people: Any, make_deal: Any, tick_stage: Any
+) -> None:
+    deal = make_deal(people.rep, "迁移测试")
+    start = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+    tick_stage(people.rep, deal)
+    services.move(people.rep, deal, "advance", at=start + timedelta(days=1))
+    services.move(people.rep, deal, "revert", reason="再确认", at=start + timedelta(days=3))
+    db.session.commit()
+    downgrade(revision="0002")
+    upgrade()
+    rows = db.session.execute(text("SELECT at, from_entered_at FROM stage_events ORDER BY id")).all()
+    assert rows[0][1] is None
+    assert [r[1] for r in rows[1:]] == [r[0] for r in rows[:-1]]
+    with pytest.raises(DBAPIError):  # history is append-only again after the fill
+        db.session.execute(text("UPDATE stage_events SET reason = 'x'"))
+    db.session.rollback()

@@ -36,8 +36,10 @@ def assert_history_consistent(deal: Deal) -> list[StageEvent]:
     """The invariants that must hold after any sequence of moves, successful or refused."""
     rows = services.history(deal)
     assert rows[0].from_stage is None and rows[0].to_stage == "qualify" and rows[0].trigger == "create"
+    assert rows[0].from_entered_at is None
     for before, after in pairwise(rows):
         assert after.from_stage == before.to_stage
+        assert after.from_entered_at == before.at  # the stay each move ends began at the move before it
     assert deal.stage == rows[-1].to_stage
     assert (deal.won_on is not None) == (deal.stage in ("follow_up", "done"))
     if deal.stage == "lost":
