@@ -117,7 +117,6 @@ def test_oversized_bodies_are_refused_with_413_before_anything_is_read(
     assert "<html" in page.get_data(as_text=True)
 
 
-
 def test_migration_0003_fills_each_moves_stay_start_from_the_history_before_it(
     app: Flask, people: Any, make_deal: Any, tick_stage: Any
 ) -> None:
