@@ -692,7 +692,7 @@ class Generator:
             self.moment(last),
         )
         items: list[tuple[Any, ...]] = []
-        if self.options.checklists and stage in OPEN:
+        if self.options.checklists and is_open:  # the deals the board shows
             stays[stage] = (entered, now)
             for item_stage, (start, end) in stays.items():
                 for key, required in self.reference.checklist.get(item_stage, ()):
@@ -1050,7 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--anchor", type=date.fromisoformat, default=DEFAULT_ANCHOR, help="the data's last day")
-    parser.add_argument("--checklists", action="store_true", help="also write open deals' checklist items")
+    parser.add_argument("--checklists", action="store_true", help="also write checklist items of deals on the board")
     parser.add_argument("--json", help="also write the summary here")
     args = parser.parse_args(argv)
 
