@@ -47,9 +47,14 @@ class Outcomes:
         return self.decided < SMALL_SAMPLE
 
 
+def from_cents(cents: int | None) -> Decimal:
+    """A SQL sum of whole cents as money (an empty sum is zero)."""
+    return (Decimal(int(cents or 0)) / 100).quantize(CENT)
+
+
 def stage_totals(stage: str, count: int, cents: int | None) -> StageTotals:
     """Totals from a count and a sum of cents, weighted by the stage's probability and rounded once."""
-    amount = (Decimal(cents or 0) / 100).quantize(CENT)
+    amount = from_cents(cents)
     probability = next(s.probability for s in STAGES if s.key == stage)
     return StageTotals(count, amount, (amount * probability).quantize(CENT))
 

@@ -14,7 +14,7 @@ from pipeline.core.models import utcnow
 from pipeline.deals.method import CLOSE, FOLLOW_UP, LOST, STAGE_KEYS, WON_STATES
 from pipeline.deals.models import Deal, StageEvent
 from pipeline.extensions import db
-from pipeline.reports.figures import CENT, Outcomes, StageTotals, open_totals
+from pipeline.reports.figures import CENT, Outcomes, StageTotals, from_cents, open_totals
 from pipeline.reports.periods import Period
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.snapshot import pipeline_at
@@ -177,9 +177,9 @@ def outcomes_by(scope: ReportScope, period: Period, key: Any = None) -> dict[Any
     ).all()
     found: dict[Any, dict[str, Any]] = {}
     for g, n, total, cycle in won_rows:
-        found.setdefault(g, {}).update(won=int(n), won_amount=_money(total), cycle_days=cycle)
+        found.setdefault(g, {}).update(won=int(n), won_amount=from_cents(total), cycle_days=cycle)
     for g, n, total in lost_rows:
-        found.setdefault(g, {}).update(lost=int(n), lost_amount=_money(total))
+        found.setdefault(g, {}).update(lost=int(n), lost_amount=from_cents(total))
     if key is None:
         return {None: Outcomes(**found.get("", {}))}
     return {g: Outcomes(**values) for g, values in found.items()}
@@ -200,7 +200,3 @@ def funnel(scope: ReportScope, period: Period, now: datetime | None = None) -> F
         FunnelStage(key, by_stage[key], *ended.get(key, (0, None, None)), converted.get(key)) for key in STAGE_KEYS
     ]
     return Funnel(period, stages, outcomes(scope, period), open_totals(by_stage))
-
-
-def _money(cents: Any) -> Decimal:
-    return (Decimal(int(cents or 0)) / 100).quantize(CENT)

@@ -16,7 +16,24 @@ from pipeline.reports.sql import DEAL_CENTS, cents
 
 
 def pipeline_at(scope: ReportScope, moment: datetime) -> dict[str, StageTotals]:
-    """Each stage's count, amount and weighted amount at `moment`, reading only the history after it.
+    """Each stage's count, amount and weighted amount at `moment`, reading only the history after it."""
+    found = {stage: (count, total) for _, stage, count, total in _staged(scope, moment, by_owner=False)}
+    return {key: stage_totals(key, *found.get(key, (0, 0))) for key in STAGE_KEYS}
+
+
+def pipelines_by_owner(scope: ReportScope, moment: datetime) -> dict[int, dict[str, StageTotals]]:
+    """The pipeline at `moment` of each owner in scope, in one query."""
+    found: dict[int, dict[str, tuple[int, int]]] = {}
+    for owner, stage, count, total in _staged(scope, moment, by_owner=True):
+        found.setdefault(owner, {})[stage] = (count, total)
+    return {
+        owner: {key: stage_totals(key, *stages.get(key, (0, 0))) for key in STAGE_KEYS}
+        for owner, stages in found.items()
+    }
+
+
+def _staged(scope: ReportScope, moment: datetime, *, by_owner: bool) -> list[tuple[int | None, str, int, int]]:
+    """(owner or None, stage, count, cents) at `moment`: today's deals, minus those touched since, plus them then.
 
     A deal touched after the moment counts with its stage then (the `from_stage` of its first move after it;
     none if that move created it) and its amount then (the old value of its first amount change after it).
@@ -44,17 +61,18 @@ def pipeline_at(scope: ReportScope, moment: datetime) -> dict[str, StageTotals]:
     touched = union(select(moved.c.deal_id), select(repriced.c.deal_id)).subquery()
 
     in_scope = scope.deals()
-    now = select(Deal.stage.label("stage"), literal(1).label("sign"), DEAL_CENTS.label("cents")).where(
-        in_scope, Deal.stage.in_(STAGE_KEYS)
-    )
+    owner = Deal.owner_id if by_owner else literal(None)
+    now = select(
+        owner.label("owner"), Deal.stage.label("stage"), literal(1).label("sign"), DEAL_CENTS.label("cents")
+    ).where(in_scope, Deal.stage.in_(STAGE_KEYS))
     undo_now = (
-        select(Deal.stage, literal(-1), DEAL_CENTS)
+        select(owner, Deal.stage, literal(-1), DEAL_CENTS)
         .join(touched, touched.c.deal_id == Deal.id)
         .where(in_scope, Deal.stage.in_(STAGE_KEYS))
     )
     stage_then = func.coalesce(moved.c.stage_then, Deal.stage)
     redo_then = (
-        select(stage_then, literal(1), func.coalesce(cents(repriced.c.amount_then), DEAL_CENTS))
+        select(owner, stage_then, literal(1), func.coalesce(cents(repriced.c.amount_then), DEAL_CENTS))
         .select_from(touched)
         .join(Deal, Deal.id == touched.c.deal_id)
         .outerjoin(moved, moved.c.deal_id == touched.c.deal_id)
@@ -68,7 +86,8 @@ def pipeline_at(scope: ReportScope, moment: datetime) -> dict[str, StageTotals]:
     )
     parts = union_all(now, undo_now, redo_then).subquery()
     rows = db.session.execute(
-        select(parts.c.stage, func.sum(parts.c.sign), func.sum(parts.c.sign * parts.c.cents)).group_by(parts.c.stage)
+        select(parts.c.owner, parts.c.stage, func.sum(parts.c.sign), func.sum(parts.c.sign * parts.c.cents)).group_by(
+            parts.c.owner, parts.c.stage
+        )
     ).all()
-    found = {stage: (int(count or 0), int(total or 0)) for stage, count, total in rows}
-    return {key: stage_totals(key, *found.get(key, (0, 0))) for key in STAGE_KEYS}
+    return [(owner, stage, int(count or 0), int(total or 0)) for owner, stage, count, total in rows]
