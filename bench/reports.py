@@ -1,0 +1,602 @@
+"""The funnel and week-over-week reports on a generated database, each against one hand-written SQL query.
+
+    .venv/bin/python -m bench.reports --db URL [--repeat 20] [--anchor 2026-11-23] [--json FILE]
+
+The database is one `bench.generate` filled (a SQLite file or a PostgreSQL database, kept between runs); it is
+only read. The anchor (the data's last day) defaults to the local date of the newest history row, and "now"
+is 18:00 local that day, as the generator has it. Measured, each the median and 95th percentile of --repeat
+runs after two warm-ups, in this order:
+
+1. **funnel, hand-written SQL**: one `text()` query computing every figure of the funnel (docs/reports.md,
+   "Funnel for a period P") for the 90 days ending at the anchor, for the whole company: the pipeline at
+   min(end, now) per stage, the stays that ended in the period (count, median and 90th-percentile days),
+   conversion per stage (entered, reached next, lost here) and the outcomes (won, lost, amounts, sales cycle);
+   weighted amounts, the open pipeline and velocity follow in Python, as the service does;
+2. **funnel service**: `pipeline.reports.funnel.funnel(ReportScope(), period, now)`;
+3. **week over week, hand-written SQL**: one query for the last full ISO week before the anchor against the
+   week before it: both pipelines, every kind of change counted for both weeks, and the newest 200 changes
+   of each kind in the week with the deal's title and the user's name;
+4. **week over week service**: `pipeline.reports.weekly.week_over_week(ReportScope(), week, now=now)`.
+
+Before timing, every figure the service returns is compared with the hand-written query's (exactly, except
+day lengths, which may differ in the last float digits between two ways of subtracting moments); any
+difference is printed and the run exits 1. Targets (issues 4 and 7): the funnel within 150 ms and 1.5× the
+hand-written query, week over week within 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from bench import describe_db, machine_description, print_table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine, TextClause
+
+FIVE = "('qualify', 'evaluate', 'propose', 'close', 'follow_up')"
+CONVERTING = ("qualify", "evaluate", "propose", "close")
+NEXT = {"qualify": "evaluate", "evaluate": "propose", "propose": "close", "close": "follow_up"}
+FUNNEL_TARGET_MS, FUNNEL_TARGET_RATIO, WEEKLY_TARGET_MS = 150.0, 1.5, 300.0
+DAY_TOLERANCE = 1e-6  # days: two correct ways of subtracting moments may differ in the last digits
+
+
+# ---- The hand-written queries ----------------------------------------------------------------------------------
+
+
+def days(later: str, earlier: str, dialect: str) -> str:
+    """Days between two moments, not rounded."""
+    if dialect == "postgresql":
+        return f"(EXTRACT(EPOCH FROM {later} - {earlier})::float8 / 86400.0)"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def snapshot_ctes(moments: int) -> str:
+    """CTEs ending in `snapshot(k, stage, n, cents)`: the pipeline at each moment :m1, :m2 … (docs/reports.md).
+
+    One scan of today's deals per stage is shared by every moment; each moment then undoes only the deals
+    touched after it: the stage a deal had is the from_stage of its first history row after the moment, its
+    amount the old value of its first amount change after it, and a deal created after it did not exist.
+    `GROUP BY +deal_id` (here and below) keeps SQLite reading the few rows after the moment through the `at`
+    index instead of walking the whole history in deal order to skip a sort; PostgreSQL reads it the same.
+    """
+    ctes = [
+        f"""now_totals AS (
+    SELECT stage, COUNT(*) AS n, SUM(amount_cents) AS cents
+    FROM deals WHERE stage IN {FIVE} GROUP BY stage
+)"""
+    ]
+    parts = []
+    for k in range(1, moments + 1):
+        ctes.append(
+            f"""moved_{k} AS (
+    SELECT deal_id, from_stage FROM stage_events
+    WHERE id IN (SELECT MIN(id) FROM stage_events WHERE at > :m{k} GROUP BY +deal_id)
+),
+repriced_{k} AS (
+    SELECT entity_id AS deal_id, old_value FROM field_changes
+    WHERE id IN (SELECT MIN(id) FROM field_changes
+                 WHERE entity = 'deal' AND field = 'amount' AND at > :m{k} GROUP BY +entity_id)
+),
+touched_{k} AS (
+    SELECT d.stage AS stage_now, d.amount_cents AS cents_now,
+           CASE WHEN d.created_at <= :m{k} THEN COALESCE(m.from_stage, d.stage) END AS stage_then,
+           COALESCE(CAST(ROUND(CAST(r.old_value AS NUMERIC) * 100) AS BIGINT), d.amount_cents) AS cents_then
+    FROM deals d
+    LEFT JOIN moved_{k} m ON m.deal_id = d.id
+    LEFT JOIN repriced_{k} r ON r.deal_id = d.id
+    WHERE d.id IN (SELECT deal_id FROM moved_{k} UNION SELECT deal_id FROM repriced_{k})
+)"""
+        )
+        parts += [
+            f"SELECT {k} AS k, stage, n, cents FROM now_totals",
+            f"SELECT {k}, stage_now, -1, -cents_now FROM touched_{k} WHERE stage_now IN {FIVE}",
+            f"SELECT {k}, stage_then, 1, cents_then FROM touched_{k} WHERE stage_then IN {FIVE}",
+        ]
+    union = "\n        UNION ALL ".join(parts)
+    ctes.append(
+        f"""snapshot AS (
+    SELECT k, stage, SUM(n) AS n, SUM(cents) AS cents FROM (
+        {union}
+    ) parts
+    GROUP BY k, stage
+)"""
+    )
+    return ",\n".join(ctes)
+
+
+def percentiles(value: str, group: str, source: str, dialect: str) -> str:
+    """A SELECT of (group, n, median, p90) over `source` by nearest rank: x_k with k = ⌈p·n⌉."""
+    if dialect == "postgresql":
+        return f"""SELECT {group} AS g, COUNT(*) AS n,
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY {value}) AS median,
+               percentile_disc(0.9) WITHIN GROUP (ORDER BY {value}) AS p90
+        FROM {source} GROUP BY {group}"""
+    return f"""SELECT g, MAX(n) AS n,
+               MAX(CASE WHEN r = (n * 50 + 99) / 100 THEN v END) AS median,
+               MAX(CASE WHEN r = (n * 90 + 99) / 100 THEN v END) AS p90
+        FROM (SELECT {group} AS g, {value} AS v,
+                     ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {value}) AS r,
+                     COUNT(*) OVER (PARTITION BY {group}) AS n
+              FROM {source}) ranked
+        GROUP BY g"""
+
+
+def funnel_sql(dialect: str) -> str:
+    """The funnel of the period [:start, :end) (local dates :first … :last) for the whole company, in one query."""
+    conversion_columns = ",\n        ".join(
+        f"MIN(id) FILTER (WHERE to_stage = '{x}' AND at < :end) AS in_{x},\n"
+        f"        MAX(id) FILTER (WHERE to_stage = '{NEXT[x]}') AS next_{x},\n"
+        f"        MAX(id) FILTER (WHERE to_stage = 'lost' AND from_stage = '{x}') AS lost_{x}"
+        for x in CONVERTING
+    )
+    conversion_totals = ",\n        ".join(
+        f"COUNT(in_{x}) AS entered_{x}, COUNT(CASE WHEN next_{x} > in_{x} THEN 1 END) AS reached_{x}, "
+        f"COUNT(CASE WHEN lost_{x} > in_{x} THEN 1 END) AS lost_{x}"
+        for x in CONVERTING
+    )
+    conversion_rows = "\nUNION ALL ".join(
+        f"SELECT 'conversion', '{x}', entered_{x}, reached_{x}, lost_{x}, NULL FROM converted" for x in CONVERTING
+    )
+    stay_days = days("at", "from_entered_at", dialect)
+    cycle_days = days("w.won_at", "d.created_at", dialect)
+    return f"""
+WITH {snapshot_ctes(1)},
+ended AS (
+    SELECT from_stage, {stay_days} AS days FROM stage_events
+    WHERE at >= :start AND at < :end AND from_stage IN {FIVE} AND from_entered_at IS NOT NULL
+),
+stays AS ({percentiles("days", "from_stage", "ended", dialect)}),
+-- Conversion: one pass over the history since the period began. Per deal, its first entry to each stage
+-- inside the period and its latest moves on and out; a later id is a later move of the same deal.
+per_deal AS (
+    SELECT {conversion_columns}
+    FROM stage_events WHERE at >= :start
+    GROUP BY +deal_id
+),
+converted AS (
+    SELECT {conversion_totals}
+    FROM per_deal
+),
+-- Won in the period: won_on is the local date of the deal's last win, so that win lies inside [start, end).
+won AS (
+    SELECT d.amount_cents AS cents, {cycle_days} AS cycle, 1 AS g
+    FROM (SELECT deal_id, MAX(at) AS won_at FROM stage_events
+          WHERE to_stage = 'follow_up' AND from_stage = 'close' AND at >= :start AND at < :end
+          GROUP BY deal_id) w
+    JOIN deals d ON d.id = w.deal_id
+    WHERE d.stage IN ('follow_up', 'done') AND d.won_on BETWEEN :first AND :last
+),
+won_cycle AS ({percentiles("cycle", "g", "won", dialect)})
+SELECT 'pipeline' AS part, stage, n AS a, cents AS b, NULL AS c, NULL AS d FROM snapshot
+UNION ALL SELECT 'stays', g, n, NULL, median, p90 FROM stays
+UNION ALL {conversion_rows}
+UNION ALL SELECT 'won', NULL, COUNT(*), SUM(cents), (SELECT median FROM won_cycle), NULL FROM won
+UNION ALL SELECT 'lost', NULL, COUNT(*), SUM(amount_cents), NULL, NULL FROM deals
+          WHERE stage = 'lost' AND lost_on BETWEEN :first AND :last
+"""
+
+
+KIND_OF_MOVE = """CASE WHEN e.trigger = 'create' THEN 'created'
+             WHEN e.trigger = 'advance' AND e.to_stage = 'follow_up' THEN 'won'
+             WHEN e.trigger IN ('advance', 'complete') THEN 'advanced'
+             WHEN e.trigger = 'revert' THEN 'moved_back'
+             WHEN e.trigger = 'lose' THEN 'lost'
+             WHEN e.trigger = 'reopen' THEN 'reopened' END"""
+
+
+def weekly_sql(dialect: str) -> str:
+    """Week [:w_start, :w_end) against [:c_start, :c_end): both pipelines, counts of each kind, newest rows."""
+    del dialect  # the same SQL reads right on both databases
+    return f"""
+WITH {snapshot_ctes(2)},
+changes AS (
+    SELECT {KIND_OF_MOVE} AS kind,
+           e.deal_id, e.from_stage AS from_value, e.to_stage AS to_value, e.user_id, e.at,
+           COALESCE(e.lost_reason_key, e.reason) AS note, e.id AS seq
+    FROM stage_events e
+    WHERE (e.at >= :w_start AND e.at < :w_end) OR (e.at >= :c_start AND e.at < :c_end)
+    UNION ALL
+    SELECT CASE f.field WHEN 'amount' THEN 'amount_changed' WHEN 'strategy' THEN 'strategy_changed'
+                        ELSE 'close_date_slipped' END,
+           f.entity_id, f.old_value, f.new_value, f.user_id, f.at, '', f.id
+    FROM field_changes f
+    WHERE f.entity = 'deal'
+      AND ((f.at >= :w_start AND f.at < :w_end) OR (f.at >= :c_start AND f.at < :c_end))
+      AND (f.field IN ('amount', 'strategy')
+           OR (f.field = 'expected_close_date' AND f.new_value > f.old_value))  -- ISO dates: later sorts later
+),
+newest AS (
+    SELECT c.*, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY at DESC, seq DESC) AS r
+    FROM changes c WHERE at >= :w_start AND at < :w_end
+)
+SELECT 'pipeline' AS part, CAST(k AS VARCHAR(1)) AS kind, stage, n, cents,
+       CAST(NULL AS VARCHAR(200)) AS title, CAST(NULL AS TEXT) AS from_value, CAST(NULL AS TEXT) AS to_value,
+       CAST(NULL AS INTEGER) AS user_id, CAST(NULL AS VARCHAR(100)) AS user_name, CAST(NULL AS TIMESTAMP) AS at,
+       CAST(NULL AS TEXT) AS note, CAST(NULL AS INTEGER) AS seq
+FROM snapshot
+UNION ALL
+SELECT 'count', kind, CASE WHEN at >= :w_start AND at < :w_end THEN 'week' ELSE 'compare' END, COUNT(*), NULL,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM changes GROUP BY kind, CASE WHEN at >= :w_start AND at < :w_end THEN 'week' ELSE 'compare' END
+UNION ALL
+SELECT 'row', n.kind, NULL, n.deal_id, NULL, d.title, n.from_value, n.to_value, n.user_id, u.name, n.at, n.note, n.seq
+FROM newest n JOIN deals d ON d.id = n.deal_id LEFT JOIN users u ON u.id = n.user_id
+WHERE n.r <= 200
+"""
+
+
+def typed(sql: str, params: dict[str, Any]) -> TextClause:
+    """The query with its parameters bound as the columns store them (UTC moments, local dates)."""
+    from sqlalchemy import Date, bindparam, text
+
+    from pipeline.core.models import UTCDateTime
+
+    binds = [
+        bindparam(name, type_=UTCDateTime() if isinstance(value, datetime) else Date())
+        for name, value in params.items()
+        if isinstance(value, date) and f":{name}" in sql
+    ]
+    return text(sql).bindparams(*binds)
+
+
+# ---- Figures, from the service and from the query, in one comparable shape -------------------------------------
+
+
+def money(cents: int | None) -> Decimal:
+    return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))
+
+
+def weighted(stage: str, amount: Decimal) -> Decimal:
+    from pipeline.deals.method import ALL_STATES
+
+    return (amount * ALL_STATES[stage].probability).quantize(Decimal("0.01"))
+
+
+def funnel_from_service(f: Any) -> dict[str, Any]:
+    o = f.outcomes
+    return {
+        "stages": {
+            s.stage: {
+                "count": s.totals.count,
+                "amount": s.totals.amount,
+                "weighted": s.totals.weighted,
+                "stays": s.stays,
+                "days_median": s.days_median,
+                "days_p90": s.days_p90,
+                "conversion": None
+                if s.conversion is None
+                else (s.conversion.entered, s.conversion.reached_next, s.conversion.lost_here),
+            }
+            for s in f.stages
+        },
+        "outcomes": (o.won, o.won_amount, o.lost, o.lost_amount, o.cycle_days),
+        "open": (f.open_totals.count, f.open_totals.amount, f.open_totals.weighted),
+        "velocity": f.velocity,
+    }
+
+
+def funnel_from_rows(rows: list[Any]) -> dict[str, Any]:
+    from pipeline.deals.method import STAGE_KEYS
+
+    stages = {
+        key: {
+            "count": 0,
+            "amount": money(0),
+            "weighted": money(0),
+            "stays": 0,
+            "days_median": None,
+            "days_p90": None,
+            "conversion": None,
+        }
+        for key in STAGE_KEYS
+    }
+    won = lost = (0, money(0))
+    cycle = None
+    for part, stage, a, b, c, d in rows:
+        if part == "pipeline":
+            amount = money(b)
+            stages[stage].update(count=int(a), amount=amount, weighted=weighted(stage, amount))
+        elif part == "stays":
+            stages[stage].update(stays=int(a), days_median=c, days_p90=d)
+        elif part == "conversion":
+            stages[stage]["conversion"] = (int(a), int(b), int(c))
+        elif part == "won":
+            won, cycle = (int(a), money(b)), c
+        elif part == "lost":
+            lost = (int(a), money(b))
+    open_stages = [stages[k] for k in STAGE_KEYS if k != "follow_up"]
+    open_count = sum(s["count"] for s in open_stages)
+    velocity = None
+    if won[0] and cycle:
+        win_rate = Decimal(won[0]) / Decimal(won[0] + lost[0])
+        avg_won = (won[1] / won[0]).quantize(Decimal("0.01"))
+        velocity = (open_count * win_rate * avg_won / Decimal(str(cycle))).quantize(Decimal("0.01"))
+    return {
+        "stages": stages,
+        "outcomes": (won[0], won[1], lost[0], lost[1], cycle),
+        "open": (
+            open_count,
+            sum((s["amount"] for s in open_stages), money(0)),
+            sum((s["weighted"] for s in open_stages), money(0)),
+        ),
+        "velocity": velocity,
+    }
+
+
+def weekly_from_service(report: Any) -> dict[str, Any]:
+    def totals(by_stage: dict[str, Any]) -> dict[str, tuple[int, Decimal, Decimal]]:
+        return {k: (t.count, t.amount, t.weighted) for k, t in by_stage.items()}
+
+    return {
+        "now": totals(report.now),
+        "before": totals(report.before),
+        "changes": {
+            c.kind: (
+                c.count,
+                c.compare_count,
+                [(r.deal_id, r.title, r.from_value, r.to_value, r.user_id, r.user_name, r.at, r.note) for r in c.rows],
+            )
+            for c in report.changes
+        },
+    }
+
+
+def weekly_from_rows(rows: list[Any]) -> dict[str, Any]:
+    from pipeline.deals.method import STAGE_KEYS
+    from pipeline.reports.weekly import KINDS
+
+    snapshots: dict[str, dict[str, tuple[int, Decimal, Decimal]]] = {
+        name: {k: (0, money(0), money(0)) for k in STAGE_KEYS} for name in ("now", "before")
+    }
+    counts: dict[tuple[str, str], int] = {}
+    newest: dict[str, list[tuple[Any, ...]]] = {k: [] for k in KINDS}
+    for part, kind, stage, n, cents, title, from_value, to_value, user_id, user_name, at, note, seq in rows:
+        if part == "pipeline":
+            amount = money(cents)
+            snapshots["now" if kind == "1" else "before"][stage] = (int(n), amount, weighted(stage, amount))
+        elif part == "count":
+            counts[(kind, stage)] = int(n)
+        else:
+            newest[kind].append(
+                (at, seq, (int(n), title, from_value, to_value, user_id, user_name or "", at, note or ""))
+            )
+    return {
+        **snapshots,
+        "changes": {
+            kind: (
+                counts.get((kind, "week"), 0),
+                counts.get((kind, "compare"), 0),
+                [row for _, _, row in sorted(newest[kind], key=lambda r: (r[0], r[1]), reverse=True)],
+            )
+            for kind in KINDS
+        },
+    }
+
+
+def differences(expected: Any, found: Any, where: str = "") -> list[str]:
+    """Where two figure trees differ; floats (day lengths) within DAY_TOLERANCE count as equal."""
+    if isinstance(expected, dict) and isinstance(found, dict):
+        out = [f"{where}: keys {sorted(expected)} != {sorted(found)}"] if expected.keys() != found.keys() else []
+        for key in expected.keys() & found.keys():
+            out += differences(expected[key], found[key], f"{where}.{key}")
+        return out
+    if isinstance(expected, list | tuple) and isinstance(found, list | tuple):
+        if len(expected) != len(found):
+            return [f"{where}: {len(expected)} items != {len(found)}"]
+        return [
+            d for i, (e, f) in enumerate(zip(expected, found, strict=True)) for d in differences(e, f, f"{where}[{i}]")
+        ]
+    if isinstance(expected, float) and isinstance(found, float):
+        return (
+            []
+            if math.isclose(expected, found, rel_tol=0, abs_tol=DAY_TOLERANCE)
+            else [f"{where}: {expected} != {found}"]
+        )
+    if isinstance(expected, Decimal) and isinstance(found, Decimal) and where.endswith("velocity"):
+        # Velocity divides by the sales cycle, whose last float digits may differ: a cent either way.
+        return [] if abs(expected - found) <= Decimal("0.01") else [f"{where}: {expected} != {found}"]
+    return [] if expected == found else [f"{where}: {expected!r} != {found!r}"]
+
+
+# ---- Measuring ---------------------------------------------------------------------------------------------------
+
+
+def timed(run: Callable[[], Any], repeat: int) -> dict[str, float]:
+    """Median and 95th percentile in milliseconds over `repeat` runs after two warm-ups."""
+    run()
+    run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"median_ms": statistics.median(times), "p95_ms": times[max(0, math.ceil(0.95 * len(times)) - 1)]}
+
+
+def data_anchor(engine: Engine) -> date:
+    """The data's last day: the local date of its newest history row."""
+    from sqlalchemy import func, select
+
+    from pipeline.core.timeutil import local_date
+    from pipeline.deals.models import StageEvent
+    from pipeline.extensions import db
+
+    newest = db.session.scalar(select(func.max(StageEvent.at)))
+    if newest is None:
+        raise SystemExit("the database has no history: fill it with bench.generate first")
+    return local_date(newest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True, help="a database bench.generate filled: sqlite:///FILE or PostgreSQL")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--anchor", type=date.fromisoformat, help="the data's last day (default: from the data)")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+
+    from sqlalchemy import String, column, func, select
+
+    from bench.generate import NOW_HOUR
+    from pipeline import create_app
+    from pipeline.core.models import UTCDateTime
+    from pipeline.core.timeutil import team_zone
+    from pipeline.deals.models import Deal, StageEvent
+    from pipeline.extensions import db
+    from pipeline.reports.funnel import funnel
+    from pipeline.reports.periods import Period, week_containing
+    from pipeline.reports.scope import ReportScope
+    from pipeline.reports.weekly import week_over_week
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.db, "SECRET_KEY": "bench"})
+    with app.app_context():
+        engine = db.engine
+        dialect = engine.dialect.name
+        anchor = args.anchor or data_anchor(engine)
+        deals = db.session.scalar(select(func.count()).select_from(Deal))
+        history = db.session.scalar(select(func.count()).select_from(StageEvent))
+        now = datetime.combine(anchor, dtime(NOW_HOUR), team_zone()).astimezone(UTC)
+        period = Period(anchor - timedelta(days=89), anchor)
+        week = week_containing(anchor - timedelta(days=7))
+        compare = week.previous_week()
+        funnel_params = {
+            "m1": min(period.end(), now),
+            "start": period.start(),
+            "end": period.end(),
+            "first": period.first,
+            "last": period.last,
+        }
+        weekly_params = {
+            "m1": min(week.end(), now),
+            "m2": min(compare.end(), now),
+            "w_start": week.start(),
+            "w_end": week.end(),
+            "c_start": compare.start(),
+            "c_end": compare.end(),
+        }
+        db.session.remove()
+    database = describe_db(args.db)
+    print(
+        f"{database}: {deals:,} deals, {history:,} history rows; anchor {anchor}, now {now:%Y-%m-%d %H:%M} UTC; "
+        f"funnel {period.first} … {period.last}; week {week.week_label()} against {compare.week_label()}",
+        flush=True,
+    )
+
+    funnel_query = typed(funnel_sql(dialect), funnel_params)
+    weekly_query = typed(weekly_sql(dialect), weekly_params)
+
+    def funnel_by_hand() -> dict[str, Any]:
+        with engine.connect() as conn:
+            return funnel_from_rows(conn.execute(funnel_query, funnel_params).all())
+
+    def funnel_by_service() -> dict[str, Any]:
+        with app.app_context():
+            figures = funnel_from_service(funnel(ReportScope(), period, now=now))
+            db.session.remove()
+            return figures
+
+    def weekly_by_hand() -> dict[str, Any]:
+        query = weekly_query.columns(
+            *(
+                column(name, type_)
+                for name, type_ in (
+                    ("part", String()),
+                    ("kind", String()),
+                    ("stage", String()),
+                    ("n", None),
+                    ("cents", None),
+                    ("title", String()),
+                    ("from_value", String()),
+                    ("to_value", String()),
+                    ("user_id", None),
+                    ("user_name", String()),
+                    ("at", UTCDateTime()),
+                    ("note", String()),
+                    ("seq", None),
+                )
+            )
+        )
+        with engine.connect() as conn:
+            return weekly_from_rows(conn.execute(query, weekly_params).all())
+
+    def weekly_by_service() -> dict[str, Any]:
+        with app.app_context():
+            figures = weekly_from_service(week_over_week(ReportScope(), week, now=now))
+            db.session.remove()
+            return figures
+
+    failed = False
+    for name, service, by_hand in (
+        ("funnel", funnel_by_service, funnel_by_hand),
+        ("week over week", weekly_by_service, weekly_by_hand),
+    ):
+        found = differences(service(), by_hand())
+        if found:
+            failed = True
+            print(f"\n!!! MISMATCH: the {name} service and the hand-written query disagree:", file=sys.stderr)
+            for line in found[:40]:
+                print(f"!!!   {line}", file=sys.stderr)
+    if failed:
+        return 1
+    print("the services' figures equal the hand-written queries'", flush=True)
+
+    results = {
+        "funnel, hand-written SQL": timed(funnel_by_hand, args.repeat),
+        "funnel service": timed(funnel_by_service, args.repeat),
+        "week over week, hand-written SQL": timed(weekly_by_hand, args.repeat),
+        "week over week service": timed(weekly_by_service, args.repeat),
+    }
+    funnel_floor = results["funnel, hand-written SQL"]["median_ms"]
+    weekly_floor = results["week over week, hand-written SQL"]["median_ms"]
+    funnel_ms, weekly_ms = results["funnel service"]["median_ms"], results["week over week service"]["median_ms"]
+    results["funnel, hand-written SQL"].update(ratio=1.0, target="", verdict="")
+    results["week over week, hand-written SQL"].update(ratio=1.0, target="", verdict="")
+    results["funnel service"].update(
+        ratio=funnel_ms / funnel_floor,
+        target=f"≤ {FUNNEL_TARGET_MS:.0f} ms and ≤ {FUNNEL_TARGET_RATIO}×",
+        verdict="pass" if funnel_ms <= FUNNEL_TARGET_MS and funnel_ms / funnel_floor <= FUNNEL_TARGET_RATIO else "miss",
+    )
+    results["week over week service"].update(
+        ratio=weekly_ms / weekly_floor,
+        target=f"≤ {WEEKLY_TARGET_MS:.0f} ms",
+        verdict="pass" if weekly_ms <= WEEKLY_TARGET_MS else "miss",
+    )
+    print(f"\n{args.repeat} runs each after two warm-ups, medians and 95th percentiles in ms\n")
+    print_table(
+        ["database", "workload", "median ms", "p95 ms", "ratio to hand-written", "target", "pass/miss"],
+        [
+            [database, name, r["median_ms"], r["p95_ms"], f"{r['ratio']:.2f}×", r["target"], r["verdict"]]
+            for name, r in results.items()
+        ],
+    )
+    if args.json:
+        payload = {
+            "machine": machine_description(),
+            "database": database,
+            "deals": deals,
+            "history_rows": history,
+            "anchor": anchor.isoformat(),
+            "period": [period.first.isoformat(), period.last.isoformat()],
+            "week": week.week_label(),
+            "compare": compare.week_label(),
+            "repeat": args.repeat,
+            "results": results,
+        }
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=2, ensure_ascii=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
