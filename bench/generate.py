@@ -8,7 +8,8 @@ A SQLite file that does not exist yet, or the PostgreSQL database named by --cre
 URL names), is migrated with the real migrations; an existing database must be migrated and hold no deals.
 Then teams, reps with their leads and an admin, accounts (about one per four deals) and the deals are
 written in bulk: PostgreSQL through `COPY … FROM STDIN`, SQLite through `executemany` in large transactions.
-Every row is built by generator functions in chunks, so memory stays flat whatever --deals says.
+Rows are built by generator functions and written as they come; what memory holds is the history waiting
+to be numbered in time order (about deals per day × a deal's lifetime: 290 MB at 1,000,000 deals).
 
 Each deal lives a story before it is written: created on a working day within three years before the anchor
 (more in recent months), it moves through 确认 → 考察 → 报价 → 成交 → 跟进 → 完结 with log-normal stays,
@@ -130,10 +131,12 @@ EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def epoch_day(day: date) -> int:
+    """Days since 1970-01-01: the generator counts dates as integers."""
     return day.toordinal() - EPOCH_ORDINAL
 
 
 def day_date(day: int) -> date:
+    """The date of a day count."""
     return date.fromordinal(day + EPOCH_ORDINAL)
 
 
@@ -227,7 +230,8 @@ class Staff:
 
 @dataclass
 class Counts:
-    rows: dict[str, int] = field(default_factory=dict)
+    """What the stories came to, for the summary: final stages, detours, the longest wait in the heap."""
+
     final: dict[str, int] = field(default_factory=dict)
     with_revert: int = 0
     reopened: int = 0
@@ -273,6 +277,7 @@ class Generator:
     # ---- small draws --------------------------------------------------------------------------------------------
 
     def pick(self, options: Sequence[str]) -> str:
+        """One of the options, uniformly (a cheaper rng.choice)."""
         return options[int(self.rng.random() * len(options))]
 
     def day(self, day: int | None) -> str | None:
@@ -290,6 +295,7 @@ class Generator:
         return f"{self.day(day)} {self.clock_text[second]}"
 
     def person_name(self) -> str:
+        """A Chinese name: surname and one or two given characters."""
         given = self.pick(GIVEN) + (self.pick(GIVEN) if self.rng.random() < 0.7 else "")
         return self.pick(SURNAMES) + given
 
@@ -343,9 +349,11 @@ class Generator:
         return new if new != cents else new + 100_000
 
     def strategy(self) -> str:
+        """A competitive strategy, frontal and fortify-to-defend the most common."""
         return STRATEGIES[bisect.bisect_right(self.strategy_cum, self.rng.random() * self.strategy_cum[-1])]
 
     def lost_reason(self, stage: str) -> str:
+        """A lost reason as likely at this stage: price and competitor late, budget and timing early."""
         cum = self.reason_cum[stage]
         return self.reasons[bisect.bisect_right(cum, self.rng.random() * cum[-1])]
 
@@ -646,7 +654,7 @@ class Generator:
                         deal_id,
                         stage,
                         dest,
-                        TRIGGER[outcome],
+                        outcome,
                         by,
                         at_text,
                         entered_text,
@@ -703,18 +711,10 @@ class Generator:
         return row, history + changes, items
 
     def pick_rep(self, team: int) -> int:
+        """Another rep of the team (a deal owned by someone other than the account's rep)."""
         assert self.staff is not None
         reps = self.staff.team_reps[team]
         return reps[int(self.rng.random() * len(reps))]
-
-
-TRIGGER = {
-    "advance": "advance",
-    "complete": "complete",
-    "lose": "lose",
-    "revert": "revert",
-    "reopen": "reopen",
-}
 
 
 def text(name: str, value: Any) -> str | None:

@@ -41,7 +41,10 @@ from typing import TYPE_CHECKING, Any
 from bench import describe_db, machine_description, print_table
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine, TextClause
+    from flask import Flask
+    from sqlalchemy import TextClause
+
+    from pipeline.reports.periods import Period
 
 FIVE = "('qualify', 'evaluate', 'propose', 'close', 'follow_up')"
 CONVERTING = ("qualify", "evaluate", "propose", "close")
@@ -116,11 +119,11 @@ touched_{k} AS (
 
 def percentiles(value: str, group: str, source: str, dialect: str) -> str:
     """A SELECT of (group, n, median, p90) over `source` by nearest rank: x_k with k = ⌈p·n⌉."""
-    if dialect == "postgresql":
-        return f"""SELECT {group} AS g, COUNT(*) AS n,
-               percentile_disc(0.5) WITHIN GROUP (ORDER BY {value}) AS median,
-               percentile_disc(0.9) WITHIN GROUP (ORDER BY {value}) AS p90
-        FROM {source} GROUP BY {group}"""
+    if dialect == "postgresql":  # percentile_disc(p) is x_k with k = ⌈p·n⌉; one sort for both
+        return f"""SELECT g, n, ps[1] AS median, ps[2] AS p90 FROM (
+            SELECT {group} AS g, COUNT(*) AS n,
+                   percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY {value}) AS ps
+            FROM {source} GROUP BY {group}) percentiles"""
     return f"""SELECT g, MAX(n) AS n,
                MAX(CASE WHEN r = (n * 50 + 99) / 100 THEN v END) AS median,
                MAX(CASE WHEN r = (n * 90 + 99) / 100 THEN v END) AS p90
@@ -424,8 +427,8 @@ def timed(run: Callable[[], Any], repeat: int) -> dict[str, float]:
     return {"median_ms": statistics.median(times), "p95_ms": times[max(0, math.ceil(0.95 * len(times)) - 1)]}
 
 
-def data_anchor(engine: Engine) -> date:
-    """The data's last day: the local date of its newest history row."""
+def data_anchor() -> date:
+    """The data's last day: the local date of its newest history row (needs an app context)."""
     from sqlalchemy import func, select
 
     from pipeline.core.timeutil import local_date
@@ -438,6 +441,88 @@ def data_anchor(engine: Engine) -> date:
     return local_date(newest)
 
 
+def periods_for(anchor: date) -> tuple[Period, Period, Period, datetime]:
+    """The funnel's 90 days ending at the anchor, the last full ISO week before it, the week before, and now."""
+    from bench.generate import NOW_HOUR
+    from pipeline.core.timeutil import team_zone
+    from pipeline.reports.periods import Period, week_containing
+
+    now = datetime.combine(anchor, dtime(NOW_HOUR), team_zone()).astimezone(UTC)
+    week = week_containing(anchor - timedelta(days=7))
+    return Period(anchor - timedelta(days=89), anchor), week, week.previous_week(), now
+
+
+class Workloads:
+    """The four measured workloads for one funnel period and one week, each returning comparable figures."""
+
+    def __init__(self, app: Flask, period: Period, week: Period, compare: Period, now: datetime) -> None:
+        from sqlalchemy import String, column
+
+        from pipeline.core.models import UTCDateTime
+        from pipeline.extensions import db
+
+        self.app, self.period, self.week, self.compare, self.now = app, period, week, compare, now
+        with app.app_context():
+            self.engine = db.engine
+        dialect = self.engine.dialect.name
+        self.funnel_params = {
+            "m1": min(period.end(), now),
+            "start": period.start(),
+            "end": period.end(),
+            "first": period.first,
+            "last": period.last,
+        }
+        self.weekly_params = {
+            "m1": min(week.end(), now),
+            "m2": min(compare.end(), now),
+            "w_start": week.start(),
+            "w_end": week.end(),
+            "c_start": compare.start(),
+            "c_end": compare.end(),
+        }
+        self.funnel_query = typed(funnel_sql(dialect), self.funnel_params)
+        types = {"at": UTCDateTime(), "n": None, "cents": None, "user_id": None, "seq": None}
+        names = ("part", "kind", "stage", "n", "cents", "title", "from_value", "to_value", "user_id", "user_name")
+        self.weekly_query = typed(weekly_sql(dialect), self.weekly_params).columns(
+            *(column(name, types.get(name, String())) for name in (*names, "at", "note", "seq"))
+        )
+
+    def funnel_by_hand(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return funnel_from_rows(conn.execute(self.funnel_query, self.funnel_params).all())
+
+    def funnel_by_service(self) -> dict[str, Any]:
+        from pipeline.extensions import db
+        from pipeline.reports.funnel import funnel
+        from pipeline.reports.scope import ReportScope
+
+        with self.app.app_context():
+            figures = funnel_from_service(funnel(ReportScope(), self.period, now=self.now))
+            db.session.remove()
+            return figures
+
+    def weekly_by_hand(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return weekly_from_rows(conn.execute(self.weekly_query, self.weekly_params).all())
+
+    def weekly_by_service(self) -> dict[str, Any]:
+        from pipeline.extensions import db
+        from pipeline.reports.scope import ReportScope
+        from pipeline.reports.weekly import week_over_week
+
+        with self.app.app_context():
+            figures = weekly_from_service(week_over_week(ReportScope(), self.week, self.compare, now=self.now))
+            db.session.remove()
+            return figures
+
+    def mismatches(self) -> dict[str, list[str]]:
+        """Where each service's figures differ from its hand-written query's (empty lists when they agree)."""
+        return {
+            "funnel": differences(self.funnel_by_service(), self.funnel_by_hand()),
+            "week over week": differences(self.weekly_by_service(), self.weekly_by_hand()),
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True, help="a database bench.generate filled: sqlite:///FILE or PostgreSQL")
@@ -446,46 +531,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
-    from sqlalchemy import String, column, func, select
+    from sqlalchemy import func, select
 
-    from bench.generate import NOW_HOUR
     from pipeline import create_app
-    from pipeline.core.models import UTCDateTime
-    from pipeline.core.timeutil import team_zone
     from pipeline.deals.models import Deal, StageEvent
     from pipeline.extensions import db
-    from pipeline.reports.funnel import funnel
-    from pipeline.reports.periods import Period, week_containing
-    from pipeline.reports.scope import ReportScope
-    from pipeline.reports.weekly import week_over_week
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.db, "SECRET_KEY": "bench"})
     with app.app_context():
-        engine = db.engine
-        dialect = engine.dialect.name
-        anchor = args.anchor or data_anchor(engine)
+        anchor = args.anchor or data_anchor()
         deals = db.session.scalar(select(func.count()).select_from(Deal))
         history = db.session.scalar(select(func.count()).select_from(StageEvent))
-        now = datetime.combine(anchor, dtime(NOW_HOUR), team_zone()).astimezone(UTC)
-        period = Period(anchor - timedelta(days=89), anchor)
-        week = week_containing(anchor - timedelta(days=7))
-        compare = week.previous_week()
-        funnel_params = {
-            "m1": min(period.end(), now),
-            "start": period.start(),
-            "end": period.end(),
-            "first": period.first,
-            "last": period.last,
-        }
-        weekly_params = {
-            "m1": min(week.end(), now),
-            "m2": min(compare.end(), now),
-            "w_start": week.start(),
-            "w_end": week.end(),
-            "c_start": compare.start(),
-            "c_end": compare.end(),
-        }
+        period, week, compare, now = periods_for(anchor)
         db.session.remove()
+    work = Workloads(app, period, week, compare, now)
     database = describe_db(args.db)
     print(
         f"{database}: {deals:,} deals, {history:,} history rows; anchor {anchor}, now {now:%Y-%m-%d %H:%M} UTC; "
@@ -493,55 +552,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    funnel_query = typed(funnel_sql(dialect), funnel_params)
-    weekly_query = typed(weekly_sql(dialect), weekly_params)
-
-    def funnel_by_hand() -> dict[str, Any]:
-        with engine.connect() as conn:
-            return funnel_from_rows(conn.execute(funnel_query, funnel_params).all())
-
-    def funnel_by_service() -> dict[str, Any]:
-        with app.app_context():
-            figures = funnel_from_service(funnel(ReportScope(), period, now=now))
-            db.session.remove()
-            return figures
-
-    def weekly_by_hand() -> dict[str, Any]:
-        query = weekly_query.columns(
-            *(
-                column(name, type_)
-                for name, type_ in (
-                    ("part", String()),
-                    ("kind", String()),
-                    ("stage", String()),
-                    ("n", None),
-                    ("cents", None),
-                    ("title", String()),
-                    ("from_value", String()),
-                    ("to_value", String()),
-                    ("user_id", None),
-                    ("user_name", String()),
-                    ("at", UTCDateTime()),
-                    ("note", String()),
-                    ("seq", None),
-                )
-            )
-        )
-        with engine.connect() as conn:
-            return weekly_from_rows(conn.execute(query, weekly_params).all())
-
-    def weekly_by_service() -> dict[str, Any]:
-        with app.app_context():
-            figures = weekly_from_service(week_over_week(ReportScope(), week, now=now))
-            db.session.remove()
-            return figures
-
     failed = False
-    for name, service, by_hand in (
-        ("funnel", funnel_by_service, funnel_by_hand),
-        ("week over week", weekly_by_service, weekly_by_hand),
-    ):
-        found = differences(service(), by_hand())
+    for name, found in work.mismatches().items():
         if found:
             failed = True
             print(f"\n!!! MISMATCH: the {name} service and the hand-written query disagree:", file=sys.stderr)
@@ -549,13 +561,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"!!!   {line}", file=sys.stderr)
     if failed:
         return 1
-    print("the services' figures equal the hand-written queries'", flush=True)
+    f, w = work.funnel_by_service(), work.weekly_by_service()
+    won, won_amount, lost, _, cycle = f["outcomes"]
+    changes = {kind: count for kind, (count, _, _) in w["changes"].items()}
+    print(
+        f"the services' figures equal the hand-written queries': funnel open pipeline {f['open'][0]:,} deals "
+        f"¥{f['open'][1]:,}, {sum(s['stays'] for s in f['stages'].values()):,} stays ended, won {won:,} "
+        f"(¥{won_amount:,}, cycle {cycle or 0:.1f} days), lost {lost:,}; week {sum(changes.values()):,} changes "
+        f"({', '.join(f'{k} {n:,}' for k, n in changes.items())})",
+        flush=True,
+    )
 
     results = {
-        "funnel, hand-written SQL": timed(funnel_by_hand, args.repeat),
-        "funnel service": timed(funnel_by_service, args.repeat),
-        "week over week, hand-written SQL": timed(weekly_by_hand, args.repeat),
-        "week over week service": timed(weekly_by_service, args.repeat),
+        "funnel, hand-written SQL": timed(work.funnel_by_hand, args.repeat),
+        "funnel service": timed(work.funnel_by_service, args.repeat),
+        "week over week, hand-written SQL": timed(work.weekly_by_hand, args.repeat),
+        "week over week service": timed(work.weekly_by_service, args.repeat),
     }
     funnel_floor = results["funnel, hand-written SQL"]["median_ms"]
     weekly_floor = results["week over week, hand-written SQL"]["median_ms"]
