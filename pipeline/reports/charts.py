@@ -81,14 +81,15 @@ def nice_max(value: float) -> float:
     if not value > 0 or not math.isfinite(value):
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
-    mantissa = value / power
-    step = next(m for m in (1, 2, 5, 10) if mantissa <= m * (1 + 1e-9))
-    return step * power
+    if not 0 < power < 1e307:  # at the ends of float's range there is no rounder number to go to
+        return value
+    return power * next(m for m in (1, 2, 5, 10) if value / power <= m * (1 + 1e-9))
 
 
 def _intervals(top: float) -> int:
     """Gridline intervals for a nice top: 4 for 2×10ⁿ (steps of 0.5), else 5."""
-    return 4 if round(top / 10.0 ** math.floor(math.log10(top))) == 2 else 5
+    power = 10.0 ** math.floor(math.log10(top))
+    return 4 if power > 0 and round(top / power) == 2 else 5
 
 
 def _text(value: object) -> Markup:
