@@ -141,17 +141,25 @@ def conversion(scope: ReportScope, period: Period) -> list[Conversion]:
 def outcomes_by(scope: ReportScope, period: Period, key: Any = None) -> dict[Any, Outcomes]:
     """The period's outcomes per value of `key` (a deals column), or for the whole scope under None."""
     group = key if key is not None else literal("")
-    won_at = (
-        select(func.max(StageEvent.at))
-        .where(StageEvent.deal_id == Deal.id, StageEvent.from_stage == CLOSE, StageEvent.to_stage == FOLLOW_UP)
-        .scalar_subquery()
+    # The win that stands is the deal's last 成交 → 跟进 move, and its local date is `won_on`: so it lies in the period.
+    wins = (
+        select(StageEvent.deal_id, func.max(StageEvent.at).label("won_at"))
+        .where(
+            StageEvent.to_stage == FOLLOW_UP,
+            StageEvent.from_stage == CLOSE,
+            StageEvent.at >= period.start(),
+            StageEvent.at < period.end(),
+        )
+        .group_by(StageEvent.deal_id)
+        .subquery()
     )
     won = (
         select(
             group.label("g"),
             DEAL_CENTS.label("cents"),
-            (seconds_between(won_at, Deal.created_at) / DAY_SECONDS).label("cycle"),
+            (seconds_between(wins.c.won_at, Deal.created_at) / DAY_SECONDS).label("cycle"),
         )
+        .join(wins, wins.c.deal_id == Deal.id)
         .where(scope.deals(), Deal.stage.in_(WON_STATES), Deal.won_on.between(period.first, period.last))
         .subquery()
     )
