@@ -5,7 +5,8 @@
         --create pipeline_bench_1m --deals 1000000 [--seed 1] [--checklists]
 
 A SQLite file that does not exist yet, or the PostgreSQL database named by --create (made on the server the
-URL names), is migrated with the real migrations; an existing database must be migrated and hold no deals.
+URL names), is migrated with the real migrations; an existing database must already be at the migrations'
+head and hold no deals.
 Then teams, reps with their leads and an admin, accounts (about one per four deals) and the deals are
 written in bulk: PostgreSQL through `COPY … FROM STDIN`, SQLite through `executemany` in large transactions.
 Rows are built by generator functions and written as they come; what memory holds is the history waiting
@@ -1006,39 +1007,48 @@ def check_references(engine: Engine) -> dict[str, int]:
 # ---- Command line --------------------------------------------------------------------------------------------
 
 
-def prepare(url: str, create: str | None) -> str:
-    """The URL to fill: a new SQLite file or a database created by name on a PostgreSQL server, migrated."""
+def prepare(url: str, create: str | None) -> tuple[str, bool]:
+    """The URL to fill, and whether it is new (so to migrate): a new SQLite file or a database created by name.
+
+    An existing database (a SQLite file that is there, a PostgreSQL URL without --create) is never migrated
+    here: pointing --db at the server's maintenance database by mistake must not give it the app's schema.
+    """
     from sqlalchemy.engine import make_url
 
     from bench import _pg_admin, is_postgres
 
     if is_postgres(url):
-        if create:
-            with _pg_admin(url) as conn:
-                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (create,)).fetchone()
-                if exists:
-                    raise SystemExit(f"--create {create}: the database exists; drop it or choose another name")
-                conn.execute(f'CREATE DATABASE "{create}"')
-            return make_url(url).set(database=create).render_as_string(hide_password=False)
-        return url
+        if not create:
+            return url, False
+        with _pg_admin(url) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (create,)).fetchone():
+                raise SystemExit(f"--create {create}: the database exists; drop it or choose another name")
+            conn.execute(f'CREATE DATABASE "{create}"')
+        return make_url(url).set(database=create).render_as_string(hide_password=False), True
     if create:
         raise SystemExit("--create names a PostgreSQL database; for SQLite give --db sqlite:///FILE")
     if not url.startswith("sqlite:///"):
         raise SystemExit(f"--db {url}: expected sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
-    return url
+    return url, not Path(url.removeprefix("sqlite:///")).exists()
 
 
-def app_for(url: str) -> Flask:
-    """The real app on `url`, migrated to head with the real migrations (a no-op when it already is)."""
+def app_for(url: str, migrate: bool) -> Flask:
+    """The real app on `url`: a new database migrated with the real migrations, an existing one checked."""
     import logging
 
     from flask_migrate import upgrade
 
     from pipeline import create_app
+    from pipeline.core.database import unmigrated_message
+    from pipeline.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "PIPELINE_CHECK_MIGRATED": False})
     with app.app_context():
-        upgrade()
+        if migrate:
+            upgrade()
+        behind = unmigrated_message(db.engine)
+        if behind:
+            raise SystemExit(f"{behind} (bench.generate migrates only the databases it creates)")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return app
 
@@ -1055,12 +1065,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    url = prepare(args.db, args.create)
-    if url.startswith("sqlite:///") and Path(url.removeprefix("sqlite:///")).exists():
-        print(f"{url}: the file exists; filling it if it is migrated and holds no deals", flush=True)
-    app = app_for(url)
+    url, new = prepare(args.db, args.create)
+    app = app_for(url, migrate=new)
     migrated = time.perf_counter()
-    print(f"migrated {url.split('@')[-1]} in {migrated - started:.1f} s", flush=True)
+    where = url.split("@")[-1]
+    print(f"migrated {where} in {migrated - started:.1f} s" if new else f"filling {where} (migrated)", flush=True)
 
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f} s] {line}", flush=True)
