@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -18,7 +18,7 @@ from pipeline.reports.figures import CENT, Outcomes, StageTotals, from_cents, op
 from pipeline.reports.periods import Period
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.snapshot import pipeline_at
-from pipeline.reports.sql import DEAL_CENTS, nearest_rank, seconds_between
+from pipeline.reports.sql import DEAL_CENTS, quantiles, seconds_between
 
 DAY_SECONDS = 86400.0
 
@@ -68,7 +68,8 @@ class Funnel:
         o = self.outcomes
         if o.win_rate is None or o.avg_won is None or not o.cycle_days:
             return None
-        return (self.open_count * o.win_rate * o.avg_won / Decimal(str(o.cycle_days))).quantize(CENT)
+        average_won = o.won_amount / o.won  # unrounded: only the result is rounded to the cent
+        return (self.open_count * o.win_rate * average_won / Decimal(str(o.cycle_days))).quantize(CENT, ROUND_HALF_UP)
 
 
 def scoped_events(query: Select[Any], scope: ReportScope) -> Select[Any]:
@@ -90,20 +91,7 @@ def stays(scope: ReportScope, period: Period) -> dict[str, tuple[int, float | No
         ),
         scope,
     ).subquery()
-    ranked = select(
-        ended.c.stage,
-        ended.c.days,
-        func.row_number().over(partition_by=ended.c.stage, order_by=ended.c.days).label("rank"),
-        func.count().over(partition_by=ended.c.stage).label("n"),
-    ).subquery()
-    rows = db.session.execute(
-        select(
-            ranked.c.stage,
-            func.max(ranked.c.n),
-            nearest_rank(ranked.c.days, ranked.c.rank, ranked.c.n, 50),
-            nearest_rank(ranked.c.days, ranked.c.rank, ranked.c.n, 90),
-        ).group_by(ranked.c.stage)
-    ).all()
+    rows = db.session.execute(quantiles(ended, "stage", "days", (50, 90))).all()
     return {stage: (int(n), median, p90) for stage, n, median, p90 in rows}
 
 
@@ -163,21 +151,7 @@ def outcomes_by(scope: ReportScope, period: Period, key: Any = None) -> dict[Any
         .where(scope.deals(), Deal.stage.in_(WON_STATES), Deal.won_on.between(period.first, period.last))
         .subquery()
     )
-    ranked = select(
-        won.c.g,
-        won.c.cents,
-        won.c.cycle,
-        func.row_number().over(partition_by=won.c.g, order_by=won.c.cycle).label("rank"),
-        func.count().over(partition_by=won.c.g).label("n"),
-    ).subquery()
-    won_rows = db.session.execute(
-        select(
-            ranked.c.g,
-            func.count(),
-            func.sum(ranked.c.cents),
-            nearest_rank(ranked.c.cycle, ranked.c.rank, ranked.c.n, 50),
-        ).group_by(ranked.c.g)
-    ).all()
+    won_rows = db.session.execute(quantiles(won, "g", "cycle", (50,), lambda c: [func.sum(c.cents)])).all()
     lost_rows = db.session.execute(
         select(group.label("g"), func.count(), func.sum(DEAL_CENTS))
         .where(scope.deals(), Deal.stage == LOST, Deal.lost_on.between(period.first, period.last))
