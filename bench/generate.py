@@ -189,7 +189,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "override",
         "overridden",
     ),
-    "field_changes": ("id", "entity", "entity_id", "field", "old_value", "new_value", "user_id", "at"),
+    "field_changes": ("id", "entity", "entity_id", "field", "old_value", "new_value", "user_id", "at", "stage"),
     "deal_checklist_items": ("id", "deal_id", "item_key", "stage", "done", "done_by_id", "done_at", "note"),
 }
 # Parents before children: a buffered writer flushes in this order so foreign keys always find their row.
@@ -507,10 +507,10 @@ class Generator:
         stays: dict[str, tuple[int, int]] = {}  # stage -> (entered, left) of its latest stay, for checklists
         state = {"amount": amount, "close": close, "strategy": strategy}
 
-        def change(at: int, name: str, old: Any, new: Any) -> None:
-            changes.append(
-                (at, "field_changes", ("deal", deal_id, name, text(name, old), text(name, new), owner, self.moment(at)))
-            )
+        def change(at: int, stage: str, name: str, old: Any, new: Any) -> None:
+            """Log one edit, with the stage the deal was in (as pipeline.core.changelog does)."""
+            row = ("deal", deal_id, name, text(name, old), text(name, new), owner, self.moment(at), stage)
+            changes.append((at, "field_changes", row))
 
         def stay_changes(stage: str, start: int, end: int, advancing: bool) -> None:
             """The field edits made while the deal sat in `stage` from start to end (exclusive)."""
@@ -557,7 +557,7 @@ class Generator:
                     old = state["amount"]
                     new = self.amount(b2c) if old == 0 else self.revised(old)
                     state["amount"] = new
-                    change(at, "amount", old, new)
+                    change(at, stage, "amount", old, new)
                 elif name == "close":
                     old = state["close"]
                     today = (at + self.offset) // DAY
@@ -570,7 +570,7 @@ class Generator:
                     if new == old:
                         continue
                     state["close"] = new
-                    change(at, "expected_close_date", old, new)
+                    change(at, stage, "expected_close_date", old, new)
                 else:
                     old = state["strategy"]
                     if old is not None and stage != "evaluate" and r() < 0.1:
@@ -580,7 +580,7 @@ class Generator:
                         while new_strategy == old:
                             new_strategy = self.strategy()
                     state["strategy"] = new_strategy
-                    change(at, "strategy", old, new_strategy)
+                    change(at, stage, "strategy", old, new_strategy)
 
         stage, entered = "qualify", created
         entered_text = self.moment(created)

@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.reports --db URL [--repeat 20] [--anchor 2026-11-23] [--upgrade] [--json FILE]
 
 The database is one `bench.generate` filled (a SQLite file or a PostgreSQL database, kept between runs); it is
-only read, and must be migrated to this code's head (--upgrade runs the migrations first). The anchor (the
-data's last day) defaults to the local date of the newest history row, and "now" is 18:00 local that day, as
-the generator has it. Measured, each the median and 95th percentile of --repeat runs after two warm-ups, in
-this order:
+only read, and must be migrated to this code's head (--upgrade runs the migrations first, then analyses).
+The anchor (the data's last day) defaults to the local date of the newest history row, and "now" is 18:00
+local that day, as the generator has it. Measured, each the median and 95th percentile of --repeat runs
+after two warm-ups, in this order:
 
 1. **funnel, hand-written SQL**: one `text()` query computing every figure of the funnel (docs/reports.md,
    "Funnel for a period P") for the 90 days ending at the anchor, for the whole company: the pipeline at
@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from bench import describe_db, machine_description, print_table
@@ -51,6 +51,7 @@ FIVE = "('qualify', 'evaluate', 'propose', 'close', 'follow_up')"
 CONVERTING = ("qualify", "evaluate", "propose", "close")
 NEXT = {"qualify": "evaluate", "evaluate": "propose", "propose": "close", "close": "follow_up"}
 FUNNEL_TARGET_MS, FUNNEL_TARGET_RATIO, WEEKLY_TARGET_MS = 150.0, 1.5, 300.0
+CENT = Decimal("0.01")
 DAY_TOLERANCE = 1e-6  # days: two correct ways of subtracting moments may differ in the last digits
 
 
@@ -257,13 +258,15 @@ def typed(sql: str, params: dict[str, Any]) -> TextClause:
 
 
 def money(cents: int | None) -> Decimal:
-    return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))
+    """Whole cents as yuan."""
+    return (Decimal(int(cents or 0)) / 100).quantize(CENT, ROUND_HALF_UP)
 
 
 def weighted(stage: str, amount: Decimal) -> Decimal:
+    """An amount weighted by the stage's probability, rounded half up to the cent once (docs/reports.md, Money)."""
     from pipeline.deals.method import ALL_STATES
 
-    return (amount * ALL_STATES[stage].probability).quantize(Decimal("0.01"))
+    return (amount * ALL_STATES[stage].probability).quantize(CENT, ROUND_HALF_UP)
 
 
 def funnel_from_service(f: Any) -> dict[str, Any]:
@@ -321,10 +324,9 @@ def funnel_from_rows(rows: list[Any]) -> dict[str, Any]:
     open_stages = [stages[k] for k in STAGE_KEYS if k != "follow_up"]
     open_count = sum(s["count"] for s in open_stages)
     velocity = None
-    if won[0] and cycle:
+    if won[0] and cycle:  # from the unrounded average won size, rounded once
         win_rate = Decimal(won[0]) / Decimal(won[0] + lost[0])
-        avg_won = (won[1] / won[0]).quantize(Decimal("0.01"))
-        velocity = (open_count * win_rate * avg_won / Decimal(str(cycle))).quantize(Decimal("0.01"))
+        velocity = (open_count * win_rate * (won[1] / won[0]) / Decimal(str(cycle))).quantize(CENT, ROUND_HALF_UP)
     return {
         "stages": stages,
         "outcomes": (won[0], won[1], lost[0], lost[1], cycle),
@@ -545,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         if args.upgrade:
             upgrade()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM (ANALYZE)" if conn.dialect.name == "postgresql" else "ANALYZE")
         behind = unmigrated_message(db.engine)
         if behind:  # the services would be measured without the indexes their code expects
             raise SystemExit(f"{behind}; or rerun with --upgrade")

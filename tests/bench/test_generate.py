@@ -143,6 +143,8 @@ def test_field_changes_chain_to_the_deals_current_values(
         assert changes[-1].new_value == current[field](deal)
         assert all(deal.created_at < c.at <= deal.updated_at for c in changes)
         assert all(c.user_id == deal.owner_id for c in changes)
+        for c in changes:  # the stage the deal's history had reached then (migration 0005's definition)
+            assert c.stage == [e for e in history[deal_id] if e.at <= c.at][-1].to_stage
     # Each history row carries the deal's amount at that moment (docs/reports.md, "amount at T").
     for deal in deals.values():
         amounts = chains.get((deal.id, "amount"), [])
@@ -160,7 +162,7 @@ def test_the_database_holds_exactly_the_generated_rows(summary: dict[str, Any]) 
     columns = {
         "deals": ("id", "account_id", "owner_id", "title", "amount_cents", "stage", "strategy", "version"),
         "stage_events": ("id", "deal_id", "from_stage", "to_stage", "trigger", "user_id", "lost_reason_key"),
-        "field_changes": ("id", "entity_id", "field", "old_value", "new_value", "user_id"),
+        "field_changes": ("id", "entity_id", "field", "old_value", "new_value", "user_id", "stage"),
         "accounts": ("id", "name", "kind", "owner_id"),
     }
     for table, names in columns.items():
