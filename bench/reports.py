@@ -68,12 +68,12 @@ def days(later: str, earlier: str, dialect: str) -> str:
 def snapshot_ctes(moments: int) -> str:
     """CTEs ending in `snapshot(k, stage, n, cents)`: the pipeline at each moment :m1, :m2 … (docs/reports.md).
 
-    One scan of today's deals per stage is shared by every moment; each moment then undoes only the deals
-    touched after it: the stage a deal had is the from_stage of its first history row after the moment, its
-    amount the old value of its first amount change after it, and a deal created after it did not exist.
-    `GROUP BY +deal_id` (here and below) keeps SQLite reading the few rows after the moment through the `at`
-    index instead of walking the whole history in deal order to skip a sort; PostgreSQL reads it the same.
+    Today's totals per stage, with every step after the moment taken back: a move takes the deal (at the amount
+    it had then, kept on the history row) out of the stage it entered and back into the one it left (none for
+    its creation); an amount change swaps the new amount for the old in the stage the deal was in (kept on the
+    change). Only the history after the moment is read, and no deal rows but today's totals.
     """
+    cents = "CAST(ROUND(CAST({} AS NUMERIC) * 100) AS BIGINT)"
     ctes = [
         f"""now_totals AS (
     SELECT stage, COUNT(*) AS n, SUM(amount_cents) AS cents
@@ -83,36 +83,23 @@ def snapshot_ctes(moments: int) -> str:
     parts = []
     for k in range(1, moments + 1):
         ctes.append(
-            f"""moved_{k} AS (
-    SELECT deal_id, from_stage FROM stage_events
-    WHERE id IN (SELECT MIN(id) FROM stage_events WHERE at > :m{k} GROUP BY +deal_id)
-),
-repriced_{k} AS (
-    SELECT entity_id AS deal_id, old_value FROM field_changes
-    WHERE id IN (SELECT MIN(id) FROM field_changes
-                 WHERE entity = 'deal' AND field = 'amount' AND at > :m{k} GROUP BY +entity_id)
-),
-touched_{k} AS (
-    SELECT d.stage AS stage_now, d.amount_cents AS cents_now,
-           CASE WHEN d.created_at <= :m{k} THEN COALESCE(m.from_stage, d.stage) END AS stage_then,
-           COALESCE(CAST(ROUND(CAST(r.old_value AS NUMERIC) * 100) AS BIGINT), d.amount_cents) AS cents_then
-    FROM deals d
-    LEFT JOIN moved_{k} m ON m.deal_id = d.id
-    LEFT JOIN repriced_{k} r ON r.deal_id = d.id
-    WHERE d.id IN (SELECT deal_id FROM moved_{k} UNION SELECT deal_id FROM repriced_{k})
+            f"""steps_{k} AS (
+    SELECT to_stage AS stage, -1 AS n, -amount_cents AS cents FROM stage_events WHERE at > :m{k}
+    UNION ALL
+    SELECT from_stage, 1, amount_cents FROM stage_events WHERE at > :m{k} AND from_stage IS NOT NULL
+    UNION ALL
+    SELECT stage, 0, {cents.format("old_value")} - {cents.format("new_value")}
+    FROM field_changes WHERE entity = 'deal' AND field = 'amount' AND at > :m{k}
 )"""
         )
-        parts += [
-            f"SELECT {k} AS k, stage, n, cents FROM now_totals",
-            f"SELECT {k}, stage_now, -1, -cents_now FROM touched_{k} WHERE stage_now IN {FIVE}",
-            f"SELECT {k}, stage_then, 1, cents_then FROM touched_{k} WHERE stage_then IN {FIVE}",
-        ]
+        parts += [f"SELECT {k} AS k, stage, n, cents FROM now_totals", f"SELECT {k}, stage, n, cents FROM steps_{k}"]
     union = "\n        UNION ALL ".join(parts)
     ctes.append(
         f"""snapshot AS (
     SELECT k, stage, SUM(n) AS n, SUM(cents) AS cents FROM (
         {union}
     ) parts
+    WHERE stage IN {FIVE}
     GROUP BY k, stage
 )"""
     )
@@ -163,6 +150,8 @@ ended AS (
 stays AS ({percentiles("days", "from_stage", "ended", dialect)}),
 -- Conversion: one pass over the history since the period began. Per deal, its first entry to each stage
 -- inside the period and its latest moves on and out; a later id is a later move of the same deal.
+-- `+deal_id` keeps SQLite reading the period through the `at` index rather than walking all history in
+-- deal order to skip a sort; PostgreSQL plans it the same either way.
 per_deal AS (
     SELECT {conversion_columns}
     FROM stage_events WHERE at >= :start
