@@ -1,0 +1,345 @@
+"""Report figures as the pages show them: labels in the page's language, money, rates and days as text.
+
+The templates only lay these rows out; every choice about what a figure reads like is made here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from pipeline.core.pages import local_time, locale_code, money, stage_label, strategy_label
+from pipeline.deals.method import STAGE_KEYS
+from pipeline.deals.models import LostReason
+from pipeline.extensions import db
+from pipeline.reports.breakdowns import LostRow, RepRow
+from pipeline.reports.figures import Outcomes, StageTotals, open_totals
+from pipeline.reports.funnel import Funnel
+from pipeline.reports.weekly import Change, WeekReport
+
+NONE = "—"  # a figure that cannot be computed (nothing decided, nothing won)
+
+
+def percent(rate: Decimal | None) -> str:
+    """A rate as a percentage to one decimal, without a trailing ".0": 50%, 66.7%."""
+    if rate is None:
+        return NONE
+    shown = f"{rate * 100:.1f}".removesuffix(".0")
+    return f"{shown}%"
+
+
+def days(value: float | None) -> str:
+    """Days to one decimal, as docs/reports.md says pages show them."""
+    return NONE if value is None else f"{value:.1f}"
+
+
+def money_or_none(amount: Decimal | None) -> str:
+    return NONE if amount is None else money(amount)
+
+
+def signed_count(n: int) -> str:
+    """A difference of counts with its sign: +2, −1, 0."""
+    return f"+{n}" if n > 0 else f"−{-n}" if n < 0 else "0"
+
+
+def signed_money(amount: Decimal) -> str:
+    """A difference of money with its sign: +¥10,000, −¥5,000.50, ¥0."""
+    if amount > 0:
+        return f"+{money(amount)}"
+    return f"−{money(-amount)}" if amount < 0 else money(amount)
+
+
+def lost_reason_labels() -> dict[str, str]:
+    """Every lost reason's label in the page's language, retired ones included (old deals were lost for them)."""
+    locale = locale_code()
+    return {r.key: r.label(locale) for r in db.session.scalars(select(LostReason))}
+
+
+# ---- Outcomes ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    """A period's outcomes as a table row reads them; the win rate always beside the counts it comes from."""
+
+    won: int
+    won_amount: str
+    lost: int
+    lost_amount: str
+    decided: int
+    win_rate: str
+    win_counts: str  # "1 / 2": won of decided
+    small_sample: bool
+    avg_won: str
+    cycle: str
+
+
+def outcome_view(o: Outcomes) -> OutcomeView:
+    return OutcomeView(
+        won=o.won,
+        won_amount=money(o.won_amount),
+        lost=o.lost,
+        lost_amount=money(o.lost_amount),
+        decided=o.decided,
+        win_rate=percent(o.win_rate),
+        win_counts=f"{o.won} / {o.decided}",
+        small_sample=o.small_sample,
+        avg_won=money_or_none(o.avg_won),
+        cycle=days(o.cycle_days),
+    )
+
+
+# ---- The funnel -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    """One stage of the funnel table; the conversion cells are empty for 跟进, which has no next stage."""
+
+    stage: str
+    label: str
+    count: int
+    amount: str
+    weighted: str
+    stays: int
+    days_median: str
+    days_p90: str
+    has_conversion: bool
+    entered: int
+    reached_next: int
+    lost_here: int
+    rate: str
+
+
+@dataclass(frozen=True)
+class FunnelView:
+    rows: list[FunnelRow]
+    open_count: int
+    open_amount: str
+    open_weighted: str
+    outcomes: OutcomeView
+    velocity: str
+
+
+def funnel_view(report: Funnel) -> FunnelView:
+    rows = []
+    for s in report.stages:
+        c = s.conversion
+        rows.append(
+            FunnelRow(
+                stage=s.stage,
+                label=stage_label(s.stage),
+                count=s.totals.count,
+                amount=money(s.totals.amount),
+                weighted=money(s.totals.weighted),
+                stays=s.stays,
+                days_median=days(s.days_median),
+                days_p90=days(s.days_p90),
+                has_conversion=c is not None,
+                entered=c.entered if c else 0,
+                reached_next=c.reached_next if c else 0,
+                lost_here=c.lost_here if c else 0,
+                rate=percent(c.rate) if c else "",
+            )
+        )
+    velocity = _("%(amount)s per day", amount=money(report.velocity)) if report.velocity is not None else NONE
+    return FunnelView(
+        rows=rows,
+        open_count=report.open_totals.count,
+        open_amount=money(report.open_totals.amount),
+        open_weighted=money(report.open_totals.weighted),
+        outcomes=outcome_view(report.outcomes),
+        velocity=velocity,
+    )
+
+
+# ---- Week over week ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageDelta:
+    """A stage (or the open pipeline) at the end of the week, at the end of the compared week, and the change."""
+
+    label: str
+    count: int
+    count_before: int
+    count_delta: str
+    amount: str
+    amount_before: str
+    amount_delta: str
+    weighted: str
+    weighted_before: str
+    weighted_delta: str
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One change of the week: which deal, from what to what, why, who and when."""
+
+    deal_url: str
+    title: str
+    from_text: str
+    to_text: str
+    note: str
+    who: str
+    when: str
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    kind: str
+    label: str
+    count: int
+    compare_count: int
+    count_delta: str
+    rows: list[ChangeRow]
+    more: int
+
+
+def change_kind_labels() -> dict[str, str]:
+    """What each kind of change is called on the page."""
+    return {
+        "created": _("Created"),
+        "advanced": _("Advanced"),
+        "won": _("Won"),
+        "moved_back": _("Moved back"),
+        "lost": _("Lost"),
+        "reopened": _("Reopened"),
+        "close_date_slipped": _("Close date slipped"),
+        "amount_changed": _("Amount changed"),
+        "strategy_changed": _("Strategy changed"),
+    }
+
+
+def _stage_delta(label: str, now: StageTotals, before: StageTotals) -> StageDelta:
+    return StageDelta(
+        label=label,
+        count=now.count,
+        count_before=before.count,
+        count_delta=signed_count(now.count - before.count),
+        amount=money(now.amount),
+        amount_before=money(before.amount),
+        amount_delta=signed_money(now.amount - before.amount),
+        weighted=money(now.weighted),
+        weighted_before=money(before.weighted),
+        weighted_delta=signed_money(now.weighted - before.weighted),
+    )
+
+
+def _values(change: Change, reasons: Mapping[str, str]) -> tuple[str, str, str]:
+    """(from, to, note) of a change in words: stage and strategy names, money, dates; a lost reason's label."""
+    if change.kind == "amount_changed":
+        shown = (money(change.from_value) or NONE, money(change.to_value) or NONE)
+    elif change.kind == "strategy_changed":
+        shown = (strategy_label(change.from_value) or NONE, strategy_label(change.to_value) or NONE)
+    elif change.kind == "close_date_slipped":
+        shown = (change.from_value or NONE, change.to_value or NONE)
+    else:  # a move: stage keys (a new deal comes from nowhere)
+        shown = (stage_label(change.from_value) or NONE, stage_label(change.to_value) or NONE)
+    note = reasons.get(change.note, change.note) if change.kind == "lost" else change.note
+    return shown[0], shown[1], note
+
+
+def week_view(report: WeekReport) -> tuple[list[StageDelta], StageDelta, list[ChangeGroup]]:
+    """The pipeline per stage against the compared week, the open pipeline's totals, and the week's changes."""
+    stages = [_stage_delta(stage_label(key), report.now[key], report.before[key]) for key in STAGE_KEYS]
+    total = _stage_delta(_("Open pipeline"), open_totals(report.now), open_totals(report.before))
+    labels = change_kind_labels()
+    reasons = lost_reason_labels()
+    deal_url = url_for("deals.index")  # every link is <deal list>/<id>, built once (as the board's cards are)
+    groups = []
+    for changes in report.changes:
+        rows = []
+        for c in changes.rows:
+            from_text, to_text, note = _values(c, reasons)
+            rows.append(
+                ChangeRow(f"{deal_url}/{c.deal_id}", c.title, from_text, to_text, note, c.user_name, local_time(c.at))
+            )
+        groups.append(
+            ChangeGroup(
+                kind=changes.kind,
+                label=labels[changes.kind],
+                count=changes.count,
+                compare_count=changes.compare_count,
+                count_delta=signed_count(changes.count - changes.compare_count),
+                rows=rows,
+                more=changes.more,
+            )
+        )
+    return stages, total, groups
+
+
+# ---- By strategy, lost reasons, reps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    key: str | None
+    label: str
+    outcomes: OutcomeView
+    win_rate: Decimal | None  # for the chart
+
+
+def strategy_rows(found: list[tuple[str | None, Outcomes]]) -> list[StrategyRow]:
+    return [
+        StrategyRow(key, strategy_label(key) if key else _("No strategy chosen"), outcome_view(o), o.win_rate)
+        for key, o in found
+    ]
+
+
+@dataclass(frozen=True)
+class LostView:
+    stage: str
+    reason: str
+    count: int
+    amount: str
+
+
+def lost_rows(found: list[LostRow]) -> list[LostView]:
+    reasons = lost_reason_labels() if found else {}
+    return [
+        LostView(stage_label(r.stage), reasons.get(r.reason_key, r.reason_key), r.count, money(r.amount)) for r in found
+    ]
+
+
+@dataclass(frozen=True)
+class RepView:
+    """One rep's column of figures beside their teammates'."""
+
+    owner_id: int
+    name: str
+    funnel_url: str
+    stage_counts: list[int]
+    open_count: int
+    open_amount: str
+    weighted: str
+    outcomes: OutcomeView
+
+
+def rep_rows(found: list[RepRow], funnel_args: Mapping[str, str]) -> list[RepView]:
+    """The reps' rows, each linking to that rep's own funnel for the same period."""
+    base = url_for("reports.funnel", **{k: v for k, v in funnel_args.items() if k not in ("rep", "team", "sort")})
+    joiner = "&" if "?" in base else "?"
+    return [
+        RepView(
+            owner_id=r.owner_id,
+            name=r.name,
+            funnel_url=f"{base}{joiner}rep={r.owner_id}",
+            stage_counts=[r.stages[key].count for key in STAGE_KEYS],
+            open_count=r.open.count,
+            open_amount=money(r.open.amount),
+            weighted=money(r.open.weighted),
+            outcomes=outcome_view(r.outcomes),
+        )
+        for r in found
+    ]
+
+
+def stage_headers() -> list[tuple[str, str]]:
+    """(key, label) of the five stages, for table headers."""
+    return [(key, stage_label(key)) for key in STAGE_KEYS]

@@ -1,0 +1,190 @@
+"""The report pages (报表): funnel, week over week, by strategy, by rep; every filter in the URL, as docs/reports.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from pipeline.auth.models import Role, User
+from pipeline.core.pages import actor, strategy_label, today
+from pipeline.reports import presenters
+from pipeline.reports.breakdowns import by_rep, by_strategy, lost_by_reason
+from pipeline.reports.filters import REP_COLUMNS, WEEK, BadFilter, ReportFilters, read_filters, sort_reps
+from pipeline.reports.forms import ReportFilterForm, filter_form
+from pipeline.reports.funnel import funnel as funnel_of
+from pipeline.reports.weekly import week_over_week
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+PAGES: tuple[tuple[str, Any], ...] = (
+    ("reports.funnel", _l("Funnel")),
+    ("reports.weekly", _l("Week over week")),
+    ("reports.strategy", _l("By strategy")),
+    ("reports.reps", _l("By rep")),
+)
+WEEKLY_PAGES = ("reports.weekly",)
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    """A link to another report for the same deals (and the same period, between the period reports)."""
+
+    url: str
+    label: str
+    current: bool
+
+
+def _read(*, weekly: bool = False, sorts: tuple[str, ...] = ()) -> tuple[ReportFilters | None, ReportFilterForm]:
+    """The filters in the URL and the filter bar showing them; None and the bar with its errors when unreadable."""
+    user = actor()
+    try:
+        filters = read_filters(request.args, user, today(), weekly=weekly, sorts=sorts)
+    except BadFilter as exc:
+        return None, filter_form(user, sent=request.args, errors=exc.fields)
+    return filters, filter_form(user, filters)
+
+
+def _links(filters: ReportFilters | None) -> list[ReportLink]:
+    links = []
+    for endpoint, label in PAGES:
+        args: dict[str, str] = {}
+        if filters is not None:
+            args = dict(filters.who_args())
+            if filters.period_name != WEEK and endpoint not in WEEKLY_PAGES:
+                args.update({k: v for k, v in filters.args().items() if k in ("period", "from", "to")})
+        links.append(ReportLink(url_for(endpoint, **args), str(label), endpoint == request.endpoint))
+    return links
+
+
+def _whose(user: User, filters: ReportFilters, form: ReportFilterForm) -> str:
+    """Whose deals the report counts, in words: a rep, a team, or the whole company; and the strategy if one."""
+    names = {c.value: c.label for c in [*form.team.choices, *form.rep.choices]}
+    if filters.rep_id is not None:
+        who = names.get(str(filters.rep_id), user.name)
+    elif filters.team_id is not None:
+        who = names.get(str(filters.team_id), "")
+    elif user.role == Role.ADMIN:
+        who = _("Whole company")
+    elif user.role == Role.LEAD and user.team is not None:
+        who = user.team.name
+    else:
+        who = user.name
+    return f"{who} · {strategy_label(filters.strategy)}" if filters.strategy else who
+
+
+def _when(filters: ReportFilters) -> str:
+    period = filters.period
+    dates = f"{period.first.isoformat()} – {period.last.isoformat()}"
+    return f"{period.week_label()} ({dates})" if filters.period_name == WEEK else dates
+
+
+def _page(template: str, filters: ReportFilters | None, form: ReportFilterForm, **figures: Any) -> tuple[str, int]:
+    """Draw a report page; with unreadable filters, only the filter bar saying what to fix (400)."""
+    chrome: dict[str, Any] = {"filters": filters, "form": form, "report_links": _links(filters)}
+    if filters is None:
+        return render_template(template, **chrome), 400
+    chrome.update(whose=_whose(actor(), filters, form), when=_when(filters))
+    return render_template(template, **chrome, **figures), 200
+
+
+@bp.get("/funnel")
+@login_required
+def funnel() -> tuple[str, int]:
+    """Where the deals stand, how long they sit, how many move on, and what the period won and lost."""
+    filters, form = _read()
+    if filters is None:
+        return _page("reports/funnel.html", None, form)
+    report = presenters.funnel_view(funnel_of(filters.scope, filters.period))
+    return _page("reports/funnel.html", filters, form, report=report)
+
+
+@bp.get("/weekly")
+@login_required
+def weekly() -> tuple[str, int]:
+    """A week against another: the pipeline at the end of each, and every change the week brought."""
+    filters, form = _read(weekly=True)
+    if filters is None:
+        return _page("reports/weekly.html", None, form)
+    report = week_over_week(filters.scope, filters.period, filters.compare)
+    stages, total, changes = presenters.week_view(report)
+    return _page(
+        "reports/weekly.html",
+        filters,
+        form,
+        week_label=report.week.week_label(),
+        compare_label=report.compare.week_label(),
+        stages=stages,
+        total=total,
+        changes=changes,
+    )
+
+
+@bp.get("/strategy")
+@login_required
+def strategy() -> tuple[str, int]:
+    """Which strategies win: the period's outcomes per strategy, and where and why deals were lost."""
+    filters, form = _read()
+    if filters is None:
+        return _page("reports/strategy.html", None, form)
+    rows = presenters.strategy_rows(by_strategy(filters.scope, filters.period))
+    lost = presenters.lost_rows(lost_by_reason(filters.scope, filters.period))
+    return _page("reports/strategy.html", filters, form, rows=rows, lost=lost)
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A column header of the reps' table: a link that sorts by it, and whether it is the sorted column."""
+
+    key: str
+    label: str
+    url: str
+    aria_sort: str | None
+    numeric: bool
+
+
+def _rep_headers(filters: ReportFilters) -> list[SortHeader]:
+    """Each column links to the table sorted by it: names A→Z first, figures largest first; again reverses."""
+    labels = {
+        "name": _("Rep"),
+        **dict(presenters.stage_headers()),
+        "open": _("Open deals"),
+        "open_amount": _("Open amount"),
+        "weighted": _("Weighted"),
+        "won": _("Won"),
+        "won_amount": _("Won amount"),
+        "lost": _("Lost"),
+        "win_rate": _("Win rate"),
+        "avg_won": _("Average won"),
+        "cycle": _("Sales cycle (days)"),
+    }
+    args = {k: v for k, v in filters.args().items() if k != "sort"}
+    headers = []
+    for key in REP_COLUMNS:
+        first = key if key == "name" else f"-{key}"
+        current = filters.sort if filters.sort and filters.sort.removeprefix("-") == key else None
+        wanted = (key if current.startswith("-") else f"-{key}") if current else first
+        aria = None if current is None else "descending" if current.startswith("-") else "ascending"
+        headers.append(SortHeader(key, labels[key], url_for("reports.reps", **args, sort=wanted), aria, key != "name"))
+    return headers
+
+
+@bp.get("/reps")
+@login_required
+def reps() -> tuple[str, int]:
+    """The reps side by side: each one's pipeline where the period ends, and the period's outcomes."""
+    filters, form = _read(sorts=tuple(REP_COLUMNS))
+    if filters is None:
+        return _page("reports/reps.html", None, form)
+    rows = sort_reps(by_rep(filters.scope, filters.period), filters.sort)
+    return _page(
+        "reports/reps.html",
+        filters,
+        form,
+        headers=_rep_headers(filters),
+        rows=presenters.rep_rows(rows, filters.args()),
+    )
