@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Float, Integer, Numeric, case, func, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Float, Integer, Numeric, String, case, func, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -47,3 +47,20 @@ def raw_cents(column: Any) -> ColumnElement[int]:
 
 
 DEAL_CENTS = raw_cents(Deal.__table__.c.amount_cents)
+
+
+class year_month(FunctionElement[str]):
+    """A date's "YYYY-MM", to group by month on SQLite and PostgreSQL alike."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(year_month)
+def _year_month_sqlite(element: year_month, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(next(iter(element.clauses)), **kw)})"
+
+
+@compiles(year_month, "postgresql")
+def _year_month_pg(element: year_month, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(next(iter(element.clauses)), **kw)}, 'YYYY-MM')"
