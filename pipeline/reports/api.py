@@ -17,8 +17,11 @@ from pipeline.extensions import db
 from pipeline.reports import schemas
 from pipeline.reports.breakdowns import by_rep, by_strategy, lost_by_reason
 from pipeline.reports.figures import StageTotals, open_totals
-from pipeline.reports.filters import REP_COLUMNS, ReportFilters, read_filters, sort_reps
+from pipeline.reports.filters import REP_COLUMNS, TODAY, WEEK, ReportFilters, read_filters, sort_reps
+from pipeline.reports.forecast import forecast as forecast_of
 from pipeline.reports.funnel import funnel as funnel_of
+from pipeline.reports.stalled import stalled as stalled_of
+from pipeline.reports.trend import trend_to
 from pipeline.reports.weekly import week_over_week
 
 blp = token_blueprint(
@@ -67,7 +70,7 @@ def funnel(args: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, schema=ErrorSchema, description="the team or rep does not exist or is out of your reach")
 def weekly(args: dict[str, Any]) -> dict[str, Any]:
     """The pipeline at the end of a week against another, and the week's changes by kind, counted for both."""
-    wanted = _filters(args, weekly=True)
+    wanted = _filters(args, when=WEEK)
     report = week_over_week(wanted.scope, wanted.period, wanted.compare)
     now, before = open_totals(report.now), open_totals(report.before)
     return {
@@ -85,6 +88,7 @@ def weekly(args: dict[str, Any]) -> dict[str, Any]:
         ],
         "open": {"now": now, "before": before, "change": _change(now, before)},
         "changes": report.changes,
+        "trend": trend_to(wanted.scope, wanted.period),
     }
 
 
@@ -149,4 +153,36 @@ def reps(args: dict[str, Any]) -> dict[str, Any]:
             }
             for row in rows
         ],
+    }
+
+
+@blp.route("/stalled")
+@blp.arguments(schemas.TodayQuery, location="query")
+@blp.response(200, schemas.StalledReportSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="an argument cannot be read; `fields` names it")
+@blp.alt_response(404, schema=ErrorSchema, description="the team or rep does not exist or is out of your reach")
+def stalled(args: dict[str, Any]) -> dict[str, Any]:
+    """Per stage, the deals past the stage's threshold (the board's), oldest first, with owner and next step."""
+    wanted = _filters(args, when=TODAY)
+    day = wanted.period.first
+    return {"as_of": day, "scope": wanted.scope, "stages": stalled_of(wanted.scope, day)}
+
+
+@blp.route("/forecast")
+@blp.arguments(schemas.TodayQuery, location="query")
+@blp.response(200, schemas.ForecastSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="an argument cannot be read; `fields` names it")
+@blp.alt_response(404, schema=ErrorSchema, description="the team or rep does not exist or is out of your reach")
+def forecast(args: dict[str, Any]) -> dict[str, Any]:
+    """Open deals by expected close month (three months back to five ahead), beside what each month has won."""
+    wanted = _filters(args, when=TODAY)
+    day = wanted.period.first
+    result = forecast_of(wanted.scope, day)
+    return {
+        "as_of": day,
+        "scope": wanted.scope,
+        "this_month": result.this_month,
+        "rows": result.rows,
+        "open_amount": result.open_amount,
+        "open_weighted": result.open_weighted,
     }

@@ -23,6 +23,7 @@ from pipeline.reports.scope import ReportScope, scope_for
 PERIODS = ("this_week", "last_week", "this_month", "this_quarter", "last_90_days", "custom")
 CUSTOM = "custom"
 WEEK = "week"  # the period name of a weekly report's filters: an ISO week, not a preset
+TODAY = "today"  # the period name of a report on how things stand today (stalled deals, the forecast)
 DEFAULT_PERIOD = "this_month"
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # dates outside these are typos, not reports
 
@@ -53,7 +54,9 @@ class ReportFilters:
 
     def args(self) -> dict[str, str]:
         """The query arguments that ask for this very report again (links that only change the sort, say)."""
-        if self.period_name == WEEK:
+        if self.period_name == TODAY:
+            when = {}
+        elif self.period_name == WEEK:
             when = {"week": self.period.week_label()}
             if self.compare is not None:
                 when["compare"] = self.compare.week_label()
@@ -89,20 +92,23 @@ def read_filters(
     user: User,
     today: date,
     *,
-    weekly: bool = False,
+    when: str = "period",
     sorts: Collection[str] = (),
 ) -> ReportFilters:
     """Read the report's query arguments and the scope they ask for; BadFilter names every argument at fault.
 
-    `weekly` reads `week` and `compare` instead of a period; `sorts` are the column keys `sort` may name.
-    A team or rep that does not exist or is out of the user's reach is NotFound, as for any record.
+    `when` is "period" (a preset or custom dates), WEEK (`week` and `compare`) or TODAY (no dates at all);
+    `sorts` are the column keys `sort` may name. A team or rep that does not exist or is out of the user's
+    reach is NotFound, as for any record.
     """
     errors: dict[str, str] = {}
-    if weekly:
+    compare = None
+    if when == WEEK:
         period, name, compare = _weeks(args, today, errors)
+    elif when == TODAY:
+        period, name = Period(today, today), TODAY
     else:
         period, name = _period(args, today, errors)
-        compare = None
     team_id = _id(args, "team", errors, _("Choose a team from the list."))
     rep_id = _id(args, "rep", errors, _("Choose a rep from the list."))
     strategy = _value(args, "strategy") or None

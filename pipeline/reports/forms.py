@@ -14,7 +14,7 @@ from pipeline.auth.models import Role, Team, User
 from pipeline.core.forms import BaseForm
 from pipeline.deals.forms import any_strategy_choices
 from pipeline.extensions import db
-from pipeline.reports.filters import CUSTOM, WEEK, ReportFilters
+from pipeline.reports.filters import CUSTOM, TODAY, WEEK, ReportFilters
 
 PERIOD_LABELS = {
     "this_week": _l("This week"),
@@ -101,6 +101,8 @@ def _shown(filters: ReportFilters) -> dict[str, Any]:
         "strategy": filters.strategy or "",
         "sort": filters.sort or "",
     }
+    if filters.period_name == TODAY:
+        return shown
     if filters.period_name == WEEK:
         compare = filters.compare or period.previous_week()
         return {**shown, "week": period.week_label(), "compare": compare.week_label()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from flask import url_for
@@ -14,12 +15,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from pipeline.core.pages import local_time, locale_code, money, stage_label, strategy_label
+from pipeline.core.timeutil import team_zone
 from pipeline.deals.method import STAGE_KEYS
 from pipeline.deals.models import LostReason
 from pipeline.extensions import db
 from pipeline.reports.breakdowns import LostRow, RepRow
 from pipeline.reports.figures import Outcomes, StageTotals, open_totals
+from pipeline.reports.forecast import LATER, NO_DATE, OVERDUE, Forecast
 from pipeline.reports.funnel import Funnel
+from pipeline.reports.stalled import StalledStage
+from pipeline.reports.trend import TrendPoint
 from pipeline.reports.weekly import Change, WeekReport
 
 NONE = "—"  # a figure that cannot be computed (nothing decided, nothing won)
@@ -343,3 +348,114 @@ def rep_rows(found: list[RepRow], funnel_args: Mapping[str, str]) -> list[RepVie
 def stage_headers() -> list[tuple[str, str]]:
     """(key, label) of the five stages, for table headers."""
     return [(key, stage_label(key)) for key in STAGE_KEYS]
+
+
+# ---- Stalled deals and the forecast -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StalledRow:
+    deal_url: str
+    title: str
+    account_name: str
+    owner_name: str
+    amount: str
+    days: int
+    entered: str
+    next_step: str
+    next_step_due: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class StalledGroup:
+    """A stage's stalled deals as its table shows them, and how many more there are than it lists."""
+
+    stage: str
+    label: str
+    threshold: int
+    count: int
+    rows: list[StalledRow]
+    more: int
+
+
+def stalled_view(stages: list[StalledStage], on: date) -> list[StalledGroup]:
+    deal_url = url_for("deals.index")
+    zone = team_zone()
+    groups = []
+    for s in stages:
+        rows = [
+            StalledRow(
+                deal_url=f"{deal_url}/{d.deal_id}",
+                title=d.title,
+                account_name=d.account_name,
+                owner_name=d.owner_name,
+                amount=money(d.amount, d.currency),
+                days=d.days,
+                entered=d.entered_at.astimezone(zone).date().isoformat(),
+                next_step=d.next_step,
+                next_step_due=d.next_step_due.isoformat() if d.next_step_due else "",
+                overdue=d.next_step_due is not None and d.next_step_due < on,
+            )
+            for d in s.deals
+        ]
+        groups.append(StalledGroup(s.stage, stage_label(s.stage), s.threshold, s.count, rows, s.count - len(rows)))
+    return groups
+
+
+@dataclass(frozen=True)
+class ForecastLine:
+    """A month of the forecast (or the overdue, later and undated deals): open deals expected then, and its wins."""
+
+    key: str
+    label: str
+    is_month: bool
+    is_current: bool
+    count: int
+    amount: str
+    weighted: str
+    won: str  # "" where the month has not come yet, or for a row that is not a month
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    lines: list[ForecastLine]
+    open_count: int
+    open_amount: str
+    open_weighted: str
+
+
+def forecast_view(result: Forecast) -> ForecastView:
+    labels = {
+        OVERDUE: _("Overdue (expected before this month)"),
+        LATER: _("Later"),
+        NO_DATE: _("No expected close date"),
+    }
+    lines = [
+        ForecastLine(
+            key=r.key,
+            label=labels.get(r.key, r.key),
+            is_month=r.is_month,
+            is_current=r.key == result.this_month,
+            count=r.count,
+            amount=money(r.amount),
+            weighted=money(r.weighted),
+            won=money(r.won) if r.won is not None else "",
+        )
+        for r in result.rows
+    ]
+    open_count = sum(r.count for r in result.rows)
+    return ForecastView(lines, open_count, money(result.open_amount), money(result.open_weighted))
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    week: str
+    count: int
+    amount: str
+    weighted: str
+
+
+def trend_rows(points: list[TrendPoint]) -> list[TrendRow]:
+    """The open pipeline at the end of each week, oldest first."""
+    return [TrendRow(p.week.week_label(), p.open.count, money(p.open.amount), money(p.open.weighted)) for p in points]

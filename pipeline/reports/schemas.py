@@ -60,6 +60,10 @@ class RepQuery(ReportQuery):
     )
 
 
+class TodayQuery(_WhoQuery):
+    """Reports on how things stand today take no dates."""
+
+
 class WeekQuery(_WhoQuery):
     week = Text(metadata={"description": "an ISO week such as 2026-W47 (default: the last full week)"})
     compare = Text(metadata={"description": "the ISO week to compare with (default: the week before `week`)"})
@@ -165,6 +169,11 @@ class ChangeListSchema(Schema):
     rows = fields.List(fields.Nested(ChangeSchema), metadata={"description": "newest first"})
 
 
+class TrendPointSchema(Schema):
+    week = fields.Nested(WeekSchema)
+    open = fields.Nested(TotalsSchema, metadata={"description": "the open pipeline as the week ended"})
+
+
 class WeeklySchema(Schema):
     week = fields.Nested(WeekSchema)
     compare = fields.Nested(WeekSchema)
@@ -172,6 +181,9 @@ class WeeklySchema(Schema):
     stages = fields.List(fields.Nested(WeekStageSchema))
     open = fields.Nested(WeekTotalsSchema)
     changes = fields.List(fields.Nested(ChangeListSchema))
+    trend = fields.List(
+        fields.Nested(TrendPointSchema), metadata={"description": "the last 12 weeks up to `week`, oldest first"}
+    )
 
 
 # ---- By strategy, by rep ----------------------------------------------------------------------------------------
@@ -216,3 +228,53 @@ class RepReportSchema(Schema):
     scope = fields.Nested(ScopeSchema)
     sort = fields.String(allow_none=True)
     reps = fields.List(fields.Nested(RepSchema))
+
+
+# ---- Stalled deals, the forecast --------------------------------------------------------------------------------
+
+
+class StalledDealSchema(Schema):
+    deal_id = fields.Integer()
+    title = fields.String()
+    account_name = fields.String()
+    owner_name = fields.String()
+    amount = Money()
+    currency = fields.String()
+    entered_at = fields.DateTime(metadata={"description": "when the deal entered its stage"})
+    days = fields.Integer(metadata={"description": "whole days in the stage, in the team's time zone"})
+    next_step = fields.String()
+    next_step_due = fields.Date(allow_none=True)
+
+
+class StalledStageSchema(Schema):
+    stage = fields.String()
+    stage_label = fields.Function(_stage_label)
+    threshold = fields.Integer(metadata={"description": "a deal is stalled after this many whole days"})
+    count = fields.Integer()
+    more = fields.Function(lambda s: s.count - len(s.deals), metadata={"description": "stalled beyond those listed"})
+    deals = fields.List(fields.Nested(StalledDealSchema), metadata={"description": "oldest first"})
+
+
+class StalledReportSchema(Schema):
+    as_of = fields.Date(metadata={"description": "today, in the team's time zone"})
+    scope = fields.Nested(ScopeSchema)
+    stages = fields.List(fields.Nested(StalledStageSchema))
+
+
+class ForecastRowSchema(Schema):
+    key = fields.String(
+        metadata={"description": "a month (YYYY-MM), or overdue (expected before this month), later, no_date"}
+    )
+    count = fields.Integer()
+    amount = Money()
+    weighted = Money()
+    won = Money(allow_none=True, metadata={"description": "won in the month; null for months to come and non-months"})
+
+
+class ForecastSchema(Schema):
+    as_of = fields.Date()
+    scope = fields.Nested(ScopeSchema)
+    this_month = fields.String()
+    rows = fields.List(fields.Nested(ForecastRowSchema))
+    open_amount = Money()
+    open_weighted = Money()

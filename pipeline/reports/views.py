@@ -14,20 +14,25 @@ from pipeline.auth.models import Role, User
 from pipeline.core.pages import actor, strategy_label, today
 from pipeline.reports import presenters
 from pipeline.reports.breakdowns import by_rep, by_strategy, lost_by_reason
-from pipeline.reports.filters import REP_COLUMNS, WEEK, BadFilter, ReportFilters, read_filters, sort_reps
+from pipeline.reports.filters import REP_COLUMNS, TODAY, WEEK, BadFilter, ReportFilters, read_filters, sort_reps
+from pipeline.reports.forecast import forecast as forecast_of
 from pipeline.reports.forms import ReportFilterForm, filter_form
 from pipeline.reports.funnel import funnel as funnel_of
+from pipeline.reports.stalled import stalled as stalled_of
+from pipeline.reports.trend import trend_to
 from pipeline.reports.weekly import week_over_week
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-PAGES: tuple[tuple[str, Any], ...] = (
-    ("reports.funnel", _l("Funnel")),
-    ("reports.weekly", _l("Week over week")),
-    ("reports.strategy", _l("By strategy")),
-    ("reports.reps", _l("By rep")),
+PERIOD = "period"
+PAGES: tuple[tuple[str, Any, str], ...] = (  # endpoint, name, what dates it takes
+    ("reports.funnel", _l("Funnel"), PERIOD),
+    ("reports.weekly", _l("Week over week"), WEEK),
+    ("reports.strategy", _l("By strategy"), PERIOD),
+    ("reports.reps", _l("By rep"), PERIOD),
+    ("reports.stalled", _l("Stalled deals"), TODAY),
+    ("reports.forecast", _l("Forecast"), TODAY),
 )
-WEEKLY_PAGES = ("reports.weekly",)
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,11 @@ class ReportLink:
     current: bool
 
 
-def _read(*, weekly: bool = False, sorts: tuple[str, ...] = ()) -> tuple[ReportFilters | None, ReportFilterForm]:
+def _read(*, when: str = PERIOD, sorts: tuple[str, ...] = ()) -> tuple[ReportFilters | None, ReportFilterForm]:
     """The filters in the URL and the filter bar showing them; None and the bar with its errors when unreadable."""
     user = actor()
     try:
-        filters = read_filters(request.args, user, today(), weekly=weekly, sorts=sorts)
+        filters = read_filters(request.args, user, today(), when=when, sorts=sorts)
     except BadFilter as exc:
         return None, filter_form(user, sent=request.args, errors=exc.fields)
     return filters, filter_form(user, filters)
@@ -51,11 +56,11 @@ def _read(*, weekly: bool = False, sorts: tuple[str, ...] = ()) -> tuple[ReportF
 
 def _links(filters: ReportFilters | None) -> list[ReportLink]:
     links = []
-    for endpoint, label in PAGES:
+    for endpoint, label, dates in PAGES:
         args: dict[str, str] = {}
         if filters is not None:
             args = dict(filters.who_args())
-            if filters.period_name != WEEK and endpoint not in WEEKLY_PAGES:
+            if dates == PERIOD:  # the period goes along between the reports that take one
                 args.update({k: v for k, v in filters.args().items() if k in ("period", "from", "to")})
         links.append(ReportLink(url_for(endpoint, **args), str(label), endpoint == request.endpoint))
     return links
@@ -79,6 +84,8 @@ def _whose(user: User, filters: ReportFilters, form: ReportFilterForm) -> str:
 
 def _when(filters: ReportFilters) -> str:
     period = filters.period
+    if filters.period_name == TODAY:
+        return _("As of %(day)s", day=period.first.isoformat())
     dates = f"{period.first.isoformat()} – {period.last.isoformat()}"
     return f"{period.week_label()} ({dates})" if filters.period_name == WEEK else dates
 
@@ -107,11 +114,12 @@ def funnel() -> tuple[str, int]:
 @login_required
 def weekly() -> tuple[str, int]:
     """A week against another: the pipeline at the end of each, and every change the week brought."""
-    filters, form = _read(weekly=True)
+    filters, form = _read(when=WEEK)
     if filters is None:
         return _page("reports/weekly.html", None, form)
     report = week_over_week(filters.scope, filters.period, filters.compare)
     stages, total, changes = presenters.week_view(report)
+    trend = trend_to(filters.scope, filters.period)
     return _page(
         "reports/weekly.html",
         filters,
@@ -121,6 +129,7 @@ def weekly() -> tuple[str, int]:
         stages=stages,
         total=total,
         changes=changes,
+        trend=presenters.trend_rows(trend),
     )
 
 
@@ -188,3 +197,25 @@ def reps() -> tuple[str, int]:
         headers=_rep_headers(filters),
         rows=presenters.rep_rows(rows, filters.args()),
     )
+
+
+@bp.get("/stalled")
+@login_required
+def stalled() -> tuple[str, int]:
+    """The deals that have sat in their stage longer than the stage allows, oldest first, to chase today."""
+    filters, form = _read(when=TODAY)
+    if filters is None:
+        return _page("reports/stalled.html", None, form)
+    stages = presenters.stalled_view(stalled_of(filters.scope, filters.period.first), filters.period.first)
+    return _page("reports/stalled.html", filters, form, stages=stages)
+
+
+@bp.get("/forecast")
+@login_required
+def forecast() -> tuple[str, int]:
+    """Where the open deals are expected to close, month by month, beside what each month has won."""
+    filters, form = _read(when=TODAY)
+    if filters is None:
+        return _page("reports/forecast.html", None, form)
+    view = presenters.forecast_view(forecast_of(filters.scope, filters.period.first))
+    return _page("reports/forecast.html", filters, form, forecast=view)
