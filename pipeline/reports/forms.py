@@ -45,7 +45,7 @@ class ReportFilterForm(BaseForm):
     team = SelectField(_l("Team"), default="")  # choices: admins any team; leads and reps have no choice
     rep = SelectField(_l("Rep"), default="")  # choices: the people within the user's reach
     strategy = SelectField(_l("Strategy"), choices=any_strategy_choices, default="")
-    sort = HiddenField()
+    sort = HiddenField(_l("Sort"))
 
 
 def team_choices(user: User) -> list[SelectChoice]:

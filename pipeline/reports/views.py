@@ -68,11 +68,10 @@ def _links(filters: ReportFilters | None) -> list[ReportLink]:
 
 def _whose(user: User, filters: ReportFilters, form: ReportFilterForm) -> str:
     """Whose deals the report counts, in words: a rep, a team, or the whole company; and the strategy if one."""
-    names = {c.value: c.label for c in [*form.team.choices, *form.rep.choices]}
     if filters.rep_id is not None:
-        who = names.get(str(filters.rep_id), user.name)
+        who = next((c.label for c in form.rep.choices if c.value == str(filters.rep_id)), user.name)
     elif filters.team_id is not None:
-        who = names.get(str(filters.team_id), "")
+        who = next((c.label for c in form.team.choices if c.value == str(filters.team_id)), "")
     elif user.role == Role.ADMIN:
         who = _("Whole company")
     elif user.role == Role.LEAD and user.team is not None:
