@@ -109,7 +109,7 @@ def strategy(args: dict[str, Any]) -> dict[str, Any]:
         "strategies": [
             {
                 "strategy": key,
-                "strategy_label": STRATEGY_BY_KEY[key].label(locale) if key else "",
+                "strategy_label": STRATEGY_BY_KEY[key].label(locale) if key else None,
                 "outcomes": outcomes,
             }
             for key, outcomes in by_strategy(wanted.scope, wanted.period)

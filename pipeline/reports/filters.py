@@ -173,7 +173,7 @@ def _week(args: Mapping[str, str], name: str, errors: dict[str, str]) -> Period 
     except ValueError:
         errors[name] = _("Enter an ISO week such as 2026-W47.")
         return None
-    if not EARLIEST <= week.first - timedelta(days=7) <= LATEST:  # the week before is read too
+    if not EARLIEST <= week.first <= LATEST:
         errors[name] = _("Enter a week from %(first)s to %(last)s.", first=EARLIEST.year, last=LATEST.year)
         return None
     return week

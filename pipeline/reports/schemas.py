@@ -191,7 +191,7 @@ class WeeklySchema(Schema):
 
 class StrategyOutcomesSchema(Schema):
     strategy = fields.String(allow_none=True, metadata={"description": "null: deals without a strategy"})
-    strategy_label = fields.String()
+    strategy_label = fields.String(allow_none=True)
     outcomes = fields.Nested(OutcomesSchema)
 
 

@@ -240,6 +240,7 @@ def test_a_preset_shows_the_dates_it_stands_for(app: Any, browser: Any, people: 
         ("/reports/reps?from=1899-12-31&to=2026-03-02", "from", "Enter a date from 2000-01-01 to 2099-12-31."),
         ("/reports/weekly?week=2026-W60", "week", "Enter an ISO week such as 2026-W47."),
         ("/reports/weekly?week=2026-W10&compare=last", "compare", "Enter an ISO week such as 2026-W47."),
+        ("/reports/weekly?week=1999-W52", "week", "Enter a week from 2000 to 2099."),
         ("/reports/funnel?period=fortnight", "period", "Choose one of the periods offered."),
         ("/reports/reps?sort=shoe_size", "sort", "Sort by one of the table's columns."),
         ("/reports/stalled?strategy=bribery", "strategy", "Choose one of the five strategies."),
