@@ -114,7 +114,7 @@ def read_filters(
     strategy = _value(args, "strategy") or None
     if strategy is not None and strategy not in STRATEGY_KEYS:
         errors["strategy"] = _("Choose one of the five strategies.")
-    sort = _value(args, "sort") or None
+    sort = (_value(args, "sort") or None) if sorts else None  # only a table with columns to sort reads it
     if sort is not None and sort.removeprefix("-") not in sorts:
         errors["sort"] = _("Sort by one of the table's columns.")
     if errors or period is None:
