@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, literal, select, union, union_all
+from sqlalchemy import Select, case, func, literal, null, select, union_all
+from sqlalchemy.orm import aliased
 
 from pipeline.core.changelog import FieldChange
 from pipeline.deals.method import STAGE_KEYS
@@ -33,61 +35,63 @@ def pipelines_by_owner(scope: ReportScope, moment: datetime) -> dict[int, dict[s
 
 
 def _staged(scope: ReportScope, moment: datetime, *, by_owner: bool) -> list[tuple[int | None, str, int, int]]:
-    """(owner or None, stage, count, cents) at `moment`: today's deals, minus those touched since, plus them then.
+    """(owner or None, stage, count, cents) at `moment`."""
+    rows = db.session.execute(staged_query(scope, moment, by_owner=by_owner)).all()
+    return [(owner, stage, int(count or 0), int(total or 0)) for owner, stage, count, total in rows]
+
+
+def staged_query(scope: ReportScope, moment: datetime, *, by_owner: bool = False) -> Select[Any]:
+    """Today's deals per stage, minus those touched since `moment`, plus those deals as they were then.
 
     A deal touched after the moment counts with its stage then (the `from_stage` of its first move after it;
     none if that move created it) and its amount then (the old value of its first amount change after it).
+    Each source is read once, from the moment on; the first rows are then fetched by primary key.
     """
-    first_move = (
+    since = union_all(
+        select(StageEvent.deal_id.label("deal_id"), StageEvent.id.label("move_id"), null().label("change_id")).where(
+            StageEvent.at > moment
+        ),
+        select(FieldChange.entity_id, null(), FieldChange.id).where(
+            FieldChange.entity == "deal", FieldChange.field == "amount", FieldChange.at > moment
+        ),
+    ).subquery()
+    touched = (
         select(
-            StageEvent.deal_id.label("deal_id"),
-            StageEvent.from_stage.label("stage_then"),
-            func.row_number().over(partition_by=StageEvent.deal_id, order_by=StageEvent.id).label("n"),
+            since.c.deal_id,
+            func.min(since.c.move_id).label("first_move"),
+            func.min(since.c.change_id).label("first_change"),
         )
-        .where(StageEvent.at > moment)
-        .subquery()
+        .group_by(since.c.deal_id)
+        .cte("touched")
     )
-    first_amount = (
-        select(
-            FieldChange.entity_id.label("deal_id"),
-            FieldChange.old_value.label("amount_then"),
-            func.row_number().over(partition_by=FieldChange.entity_id, order_by=FieldChange.id).label("n"),
-        )
-        .where(FieldChange.entity == "deal", FieldChange.field == "amount", FieldChange.at > moment)
-        .subquery()
-    )
-    moved = select(first_move.c.deal_id, first_move.c.stage_then).where(first_move.c.n == 1).subquery()
-    repriced = select(first_amount.c.deal_id, first_amount.c.amount_then).where(first_amount.c.n == 1).subquery()
-    touched = union(select(moved.c.deal_id), select(repriced.c.deal_id)).subquery()
-
+    first_move, first_change = aliased(StageEvent), aliased(FieldChange)
     in_scope = scope.deals()
     owner = Deal.owner_id if by_owner else literal(None)
-    now = select(
-        owner.label("owner"), Deal.stage.label("stage"), literal(1).label("sign"), DEAL_CENTS.label("cents")
-    ).where(in_scope, Deal.stage.in_(STAGE_KEYS))
+    now = (  # aggregated where it is read: an index-only scan of (stage, owner, amount)
+        select(
+            owner.label("owner"),
+            Deal.stage.label("stage"),
+            func.count().label("n"),
+            func.sum(DEAL_CENTS).label("cents"),
+        )
+        .where(in_scope, Deal.stage.in_(STAGE_KEYS))
+        .group_by(*([Deal.owner_id] if by_owner else []), Deal.stage)
+    )
     undo_now = (
-        select(owner, Deal.stage, literal(-1), DEAL_CENTS)
+        select(owner, Deal.stage, literal(-1), -DEAL_CENTS)
         .join(touched, touched.c.deal_id == Deal.id)
         .where(in_scope, Deal.stage.in_(STAGE_KEYS))
     )
-    stage_then = func.coalesce(moved.c.stage_then, Deal.stage)
+    stage_then = case((first_move.id.is_(None), Deal.stage), else_=first_move.from_stage)
     redo_then = (
-        select(owner, stage_then, literal(1), func.coalesce(cents(repriced.c.amount_then), DEAL_CENTS))
+        select(owner, stage_then, literal(1), func.coalesce(cents(first_change.old_value), DEAL_CENTS))
         .select_from(touched)
         .join(Deal, Deal.id == touched.c.deal_id)
-        .outerjoin(moved, moved.c.deal_id == touched.c.deal_id)
-        .outerjoin(repriced, repriced.c.deal_id == touched.c.deal_id)
-        .where(
-            in_scope,
-            Deal.created_at <= moment,
-            (moved.c.deal_id.is_(None)) | (moved.c.stage_then.is_not(None)),
-            stage_then.in_(STAGE_KEYS),
-        )
+        .outerjoin(first_move, first_move.id == touched.c.first_move)
+        .outerjoin(first_change, first_change.id == touched.c.first_change)
+        .where(in_scope, Deal.created_at <= moment, stage_then.in_(STAGE_KEYS))
     )
     parts = union_all(now, undo_now, redo_then).subquery()
-    rows = db.session.execute(
-        select(parts.c.owner, parts.c.stage, func.sum(parts.c.sign), func.sum(parts.c.sign * parts.c.cents)).group_by(
-            parts.c.owner, parts.c.stage
-        )
-    ).all()
-    return [(owner, stage, int(count or 0), int(total or 0)) for owner, stage, count, total in rows]
+    return select(parts.c.owner, parts.c.stage, func.sum(parts.c.n), func.sum(parts.c.cents)).group_by(
+        parts.c.owner, parts.c.stage
+    )
