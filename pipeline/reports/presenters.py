@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from pipeline.core.pages import local_time, locale_code, money, stage_label, strategy_label
@@ -20,6 +21,7 @@ from pipeline.deals.method import STAGE_KEYS
 from pipeline.deals.models import LostReason
 from pipeline.extensions import db
 from pipeline.reports.breakdowns import LostRow, RepRow
+from pipeline.reports.charts import Bar, FunnelStep, Series, bar_chart, funnel_chart, line_chart
 from pipeline.reports.figures import Outcomes, StageTotals, open_totals
 from pipeline.reports.forecast import LATER, NO_DATE, OVERDUE, Forecast
 from pipeline.reports.funnel import Funnel
@@ -459,3 +461,110 @@ class TrendRow:
 def trend_rows(points: list[TrendPoint]) -> list[TrendRow]:
     """The open pipeline at the end of each week, oldest first."""
     return [TrendRow(p.week.week_label(), p.open.count, money(p.open.amount), money(p.open.weighted)) for p in points]
+
+
+# ---- Charts: drawn from the same figures, and worded as the tables beside them word them ------------------------
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart and its caption (the same words as its accessible name)."""
+
+    title: str
+    svg: Markup
+
+
+def _money_value(value: float) -> str:
+    return money(Decimal(str(round(value, 2))))
+
+
+def _drawn(series: list[Series]) -> list[Series]:
+    """No lines at all when every value is zero: the chart then says there is nothing to show, not a flat line."""
+    if any(v for s in series for v in s.values):
+        return series
+    return [Series(s.name, s.css_class, [None] * len(s.values)) for s in series]
+
+
+def funnel_charts(report: Funnel) -> dict[str, Chart]:
+    """Deals per stage (with the conversion onward beside each), and each stage's conversion as a bar."""
+    steps = [
+        FunnelStep(
+            stage_label(s.stage),
+            s.totals.count,
+            money(s.totals.amount),
+            f"→ {percent(s.conversion.rate)}" if s.conversion is not None and s.conversion.entered else "",
+        )
+        for s in report.stages
+    ]
+    bars = [
+        Bar(
+            stage_label(s.stage),
+            float(s.conversion.rate * 100) if s.conversion.rate is not None else None,
+            f"{percent(s.conversion.rate)} ({s.conversion.reached_next} / {s.conversion.entered})",
+        )
+        for s in report.stages
+        if s.conversion is not None
+    ]
+    nothing = _("Nothing to show for this period.")
+    deals, onward = _("Deals per stage"), _("Conversion to the next stage")
+    return {
+        "funnel": Chart(deals, funnel_chart("funnel-chart", deals, steps, empty_text=nothing)),
+        "conversion": Chart(onward, bar_chart("conversion-chart", onward, bars, empty_text=nothing)),
+    }
+
+
+def strategy_chart(found: list[tuple[str | None, Outcomes]]) -> dict[str, Chart]:
+    """Each strategy's win rate as a bar with its counts; a small sample's bar is drawn muted."""
+    bars = [
+        Bar(
+            strategy_label(key) if key else _("No strategy chosen"),
+            float(o.win_rate * 100) if o.win_rate is not None else None,
+            f"{percent(o.win_rate)} ({o.won} / {o.decided})",
+            muted=o.small_sample,
+        )
+        for key, o in found
+    ]
+    empty, title = _("No deal was won or lost in this period."), _("Win rate by strategy")
+    return {"win_rates": Chart(title, bar_chart("win-rate-chart", title, bars, empty_text=empty))}
+
+
+def trend_chart(points: list[TrendPoint]) -> dict[str, Chart]:
+    """The open pipeline's amount and weighted amount at the end of each week."""
+    series = [
+        Series(_("Amount"), "chart-line-total", [float(p.open.amount) for p in points]),
+        Series(_("Weighted"), "chart-line-weighted", [float(p.open.weighted) for p in points]),
+    ]
+    weeks = [p.week.week_label() for p in points]
+    title = _("Open pipeline at the end of each week")
+    chart = line_chart(
+        "trend-chart",
+        title,
+        weeks,
+        _drawn(series),
+        format_value=_money_value,
+        empty_text=_("Nothing to show for these weeks."),
+    )
+    return {"trend": Chart(title, chart)}
+
+
+def forecast_chart(result: Forecast) -> dict[str, Chart]:
+    """Month by month: the open amount expected to close (months to come) and the amount won (months gone)."""
+    months = [r for r in result.rows if r.is_month]
+    series = [
+        Series(
+            _("Open amount expected"),
+            "chart-line-total",
+            [float(r.amount) if r.key >= result.this_month else None for r in months],
+        ),
+        Series(_("Won"), "chart-line-won", [float(r.won) if r.won is not None else None for r in months]),
+    ]
+    title = _("Expected and won, by month")
+    chart = line_chart(
+        "forecast-chart",
+        title,
+        [r.key for r in months],
+        _drawn(series),
+        format_value=_money_value,
+        empty_text=_("Nothing to show for these months."),
+    )
+    return {"forecast": Chart(title, chart)}

@@ -105,8 +105,14 @@ def funnel() -> tuple[str, int]:
     filters, form = _read()
     if filters is None:
         return _page("reports/funnel.html", None, form)
-    report = presenters.funnel_view(funnel_of(filters.scope, filters.period))
-    return _page("reports/funnel.html", filters, form, report=report)
+    report = funnel_of(filters.scope, filters.period)
+    return _page(
+        "reports/funnel.html",
+        filters,
+        form,
+        report=presenters.funnel_view(report),
+        charts=presenters.funnel_charts(report),
+    )
 
 
 @bp.get("/weekly")
@@ -129,6 +135,7 @@ def weekly() -> tuple[str, int]:
         total=total,
         changes=changes,
         trend=presenters.trend_rows(trend),
+        charts=presenters.trend_chart(trend),
     )
 
 
@@ -139,9 +146,16 @@ def strategy() -> tuple[str, int]:
     filters, form = _read()
     if filters is None:
         return _page("reports/strategy.html", None, form)
-    rows = presenters.strategy_rows(by_strategy(filters.scope, filters.period))
+    found = by_strategy(filters.scope, filters.period)
     lost = presenters.lost_rows(lost_by_reason(filters.scope, filters.period))
-    return _page("reports/strategy.html", filters, form, rows=rows, lost=lost)
+    return _page(
+        "reports/strategy.html",
+        filters,
+        form,
+        rows=presenters.strategy_rows(found),
+        lost=lost,
+        charts=presenters.strategy_chart(found),
+    )
 
 
 @dataclass(frozen=True)
@@ -216,5 +230,11 @@ def forecast() -> tuple[str, int]:
     filters, form = _read(when=TODAY)
     if filters is None:
         return _page("reports/forecast.html", None, form)
-    view = presenters.forecast_view(forecast_of(filters.scope, filters.period.first))
-    return _page("reports/forecast.html", filters, form, forecast=view)
+    result = forecast_of(filters.scope, filters.period.first)
+    return _page(
+        "reports/forecast.html",
+        filters,
+        form,
+        forecast=presenters.forecast_view(result),
+        charts=presenters.forecast_chart(result),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 from decimal import Decimal
 from html import unescape
@@ -367,3 +368,62 @@ def test_a_report_costs_the_same_number_of_queries_for_3_or_30_deals(
     assert small != large  # the thirty deals are in the report
     if page in ("weekly", "stalled"):
         assert "项目29" in large  # their rows are listed too
+
+
+# ---- Charts, and their numbers in the tables beside them ---------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart(html: str, chart_id: str) -> ET.Element:
+    """The chart with this id, parsed (so it is well-formed SVG)."""
+    match = re.search(rf'<svg[^>]*\bid="{chart_id}".*?</svg>', html, re.S)
+    assert match, f"no #{chart_id} chart on the page"
+    return ET.fromstring(match.group(0))
+
+
+def summary(svg: ET.Element) -> str:
+    """What a chart says it shows (its accessible description)."""
+    desc = svg.find(f"{SVG}desc")
+    assert desc is not None
+    return "".join(desc.itertext())
+
+
+def test_the_funnels_charts_draw_the_numbers_of_its_table(week: Any, browser: Any, people: People) -> None:
+    html = text(browser(people.admin).get(f"/reports/funnel?{W10}"))
+    deals = summary(chart(html, "funnel-chart"))
+    assert "考察: 2 · ¥160,000 → 66.7%" in deals and "跟进: 2 · ¥340,000" in deals
+    assert cells(html, "stage-evaluate")[1:3] == ["2", "¥160,000"] and cells(html, "stage-evaluate")[9] == "66.7%"
+    conversion = summary(chart(html, "conversion-chart"))
+    assert "考察: 66.7% (2 / 3)" in conversion and "报价: 0% (0 / 1)" in conversion
+    assert cells(html, "stage-evaluate")[7:9] == ["3", "2"]  # entered, reached next: the bar's counts
+
+
+def test_win_rates_by_strategy_are_drawn_muted_when_the_sample_is_small(
+    week: Any, browser: Any, people: People
+) -> None:
+    html = text(browser(people.admin).get(f"/reports/strategy?{W10}&lang=en"))
+    svg = chart(html, "win-rate-chart")
+    assert "No strategy chosen: 50% (1 / 2)" in summary(svg) and "Frontal: —" in summary(svg)
+    bars = [r for r in svg.iter(f"{SVG}rect") if "chart-bar" in r.get("class", "").split()]
+    assert len(bars) == 1 and "chart-bar-muted" in bars[0].get("class", "")  # 2 decided: a small sample
+    assert cells(html, "strategy-none")[5].startswith("50% (1 / 2)")
+
+
+def test_the_trend_and_the_forecast_are_drawn_beside_their_tables(
+    week: Any, browser: Any, people: People, make_deal: Any
+) -> None:
+    client = browser(people.admin)
+    weekly_page = text(client.get("/reports/weekly?week=2026-W10&lang=en"))
+    assert "2026-W10 ¥230,000" in summary(chart(weekly_page, "trend-chart"))
+    assert "2026-W10 3 ¥230,000 ¥92,500" in plain(section(weekly_page, "week-trend"))
+    month = today().replace(day=1)
+    make_deal(people.rep, title="本月", amount=Decimal("80000"), expected_close_date=month)
+    forecast = text(client.get("/reports/forecast?lang=en"))
+    assert f"{month:%Y-%m} ¥80,000" in summary(chart(forecast, "forecast-chart"))
+    assert cells(forecast, f"forecast-{month:%Y-%m}")[1:3] == ["1", "¥80,000"]
+
+
+def test_a_chart_with_nothing_to_draw_says_so(browser: Any, people: People) -> None:
+    html = text(browser(people.rep).get("/reports/forecast?lang=en"))
+    assert summary(chart(html, "forecast-chart")) == "Nothing to show for these months."
