@@ -20,6 +20,7 @@ from pipeline.reports.breakdowns import RepRow
 from pipeline.reports.periods import Period, iso_week, month_containing, quarter_containing, week_containing
 from pipeline.reports.scope import ReportScope, scope_for
 
+PERIOD = "period"  # what a report on a period reads: a preset or custom dates
 PERIODS = ("this_week", "last_week", "this_month", "this_quarter", "last_90_days", "custom")
 CUSTOM = "custom"
 WEEK = "week"  # the period name of a weekly report's filters: an ISO week, not a preset
@@ -92,12 +93,12 @@ def read_filters(
     user: User,
     today: date,
     *,
-    when: str = "period",
+    when: str = PERIOD,
     sorts: Collection[str] = (),
 ) -> ReportFilters:
     """Read the report's query arguments and the scope they ask for; BadFilter names every argument at fault.
 
-    `when` is "period" (a preset or custom dates), WEEK (`week` and `compare`) or TODAY (no dates at all);
+    `when` is PERIOD (a preset or custom dates), WEEK (`week` and `compare`) or TODAY (no dates at all);
     `sorts` are the column keys `sort` may name. A team or rep that does not exist or is out of the user's
     reach is NotFound, as for any record.
     """

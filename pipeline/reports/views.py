@@ -1,4 +1,4 @@
-"""The report pages (报表): funnel, week over week, by strategy, by rep; every filter in the URL, as docs/reports.md."""
+"""The report pages (报表): funnel, week over week, strategy, reps, stalled, forecast; every filter in the URL."""
 
 from __future__ import annotations
 
@@ -14,7 +14,16 @@ from pipeline.auth.models import Role, User
 from pipeline.core.pages import actor, strategy_label, today
 from pipeline.reports import presenters
 from pipeline.reports.breakdowns import by_rep, by_strategy, lost_by_reason
-from pipeline.reports.filters import REP_COLUMNS, TODAY, WEEK, BadFilter, ReportFilters, read_filters, sort_reps
+from pipeline.reports.filters import (
+    PERIOD,
+    REP_COLUMNS,
+    TODAY,
+    WEEK,
+    BadFilter,
+    ReportFilters,
+    read_filters,
+    sort_reps,
+)
 from pipeline.reports.forecast import forecast as forecast_of
 from pipeline.reports.forms import ReportFilterForm, filter_form
 from pipeline.reports.funnel import funnel as funnel_of
@@ -24,7 +33,6 @@ from pipeline.reports.weekly import week_over_week
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-PERIOD = "period"
 PAGES: tuple[tuple[str, Any, str], ...] = (  # endpoint, name, what dates it takes
     ("reports.funnel", _l("Funnel"), PERIOD),
     ("reports.weekly", _l("Week over week"), WEEK),
