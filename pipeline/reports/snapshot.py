@@ -1,12 +1,11 @@
-"""The pipeline as it stood at any moment, from today's deals with what happened since undone."""
+"""The pipeline as it stood at any moment: today's deals with every step taken since then taken back."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, null, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, literal, select, union_all
 
 from pipeline.core.changelog import FieldChange
 from pipeline.deals.method import STAGE_KEYS
@@ -14,7 +13,7 @@ from pipeline.deals.models import Deal, StageEvent
 from pipeline.extensions import db
 from pipeline.reports.figures import StageTotals, stage_totals
 from pipeline.reports.scope import ReportScope
-from pipeline.reports.sql import DEAL_CENTS, cents
+from pipeline.reports.sql import DEAL_CENTS, cents, raw_cents
 
 
 def pipeline_at(scope: ReportScope, moment: datetime) -> dict[str, StageTotals]:
@@ -41,57 +40,58 @@ def _staged(scope: ReportScope, moment: datetime, *, by_owner: bool) -> list[tup
 
 
 def staged_query(scope: ReportScope, moment: datetime, *, by_owner: bool = False) -> Select[Any]:
-    """Today's deals per stage, minus those touched since `moment`, plus those deals as they were then.
+    """Today's deals per stage with every step since `moment` taken back, reading only the history after it.
 
-    A deal touched after the moment counts with its stage then (the `from_stage` of its first move after it;
-    none if that move created it) and its amount then (the old value of its first amount change after it).
-    Each source is read once, from the moment on; the first rows are then fetched by primary key.
+    Every change to the pipeline is a step: a move takes its amount (the deal's amount then, kept on the history
+    row) out of one stage and into another, creation puts it into 确认, an amount change swaps the old amount
+    for the new in the stage the deal was in. Today's totals minus the steps after the moment are the totals
+    at the moment. Deals are looked up only to scope the steps (never for the whole company's pipeline).
     """
-    since = union_all(
-        select(StageEvent.deal_id.label("deal_id"), StageEvent.id.label("move_id"), null().label("change_id")).where(
-            StageEvent.at > moment
-        ),
-        select(FieldChange.entity_id, null(), FieldChange.id).where(
-            FieldChange.entity == "deal", FieldChange.field == "amount", FieldChange.at > moment
-        ),
-    ).subquery()
-    touched = (
-        select(
-            since.c.deal_id,
-            func.min(since.c.move_id).label("first_move"),
-            func.min(since.c.change_id).label("first_change"),
-        )
-        .group_by(since.c.deal_id)
-        .cte("touched")
-    )
-    first_move, first_change = aliased(StageEvent), aliased(FieldChange)
-    in_scope = scope.deals()
+    e, f = StageEvent, FieldChange
+    move_cents = raw_cents(e.__table__.c.amount_cents)
     owner = Deal.owner_id if by_owner else literal(None)
-    now = (  # aggregated where it is read: an index-only scan of (stage, owner, amount)
+    needs_deal = by_owner or not scope.whole_company
+
+    def scoped(query: Select[Any], deal_id: Any) -> Select[Any]:
+        return query.join(Deal, Deal.id == deal_id).where(scope.deals()) if needs_deal else query
+
+    left = scoped(  # back into the stage each move after the moment left
         select(
+            owner.label("owner"), e.from_stage.label("stage"), literal(1).label("n"), move_cents.label("cents")
+        ).where(e.at > moment, e.from_stage.in_(STAGE_KEYS)),
+        e.deal_id,
+    )
+    entered = scoped(  # out of the stage each move (or creation) after the moment entered
+        select(owner, e.to_stage, literal(-1), -move_cents).where(e.at > moment, e.to_stage.in_(STAGE_KEYS)),
+        e.deal_id,
+    )
+    stage_then = (
+        select(e.to_stage)
+        .where(e.deal_id == f.entity_id, e.at <= f.at)
+        .order_by(e.id.desc())  # a deal's history is numbered in time order
+        .limit(1)
+        .scalar_subquery()
+    )
+    repriced = scoped(  # the old amount back in place of the new, in the stage the deal was in
+        select(owner, stage_then, literal(0), cents(f.old_value) - cents(f.new_value)).where(
+            f.entity == "deal", f.field == "amount", f.at > moment
+        ),
+        f.entity_id,
+    )
+    now = (
+        select(  # aggregated where it is read: an index-only scan of (stage, owner, amount)
             owner.label("owner"),
             Deal.stage.label("stage"),
             func.count().label("n"),
             func.sum(DEAL_CENTS).label("cents"),
         )
-        .where(in_scope, Deal.stage.in_(STAGE_KEYS))
+        .where(scope.deals(), Deal.stage.in_(STAGE_KEYS))
         .group_by(*([Deal.owner_id] if by_owner else []), Deal.stage)
     )
-    undo_now = (
-        select(owner, Deal.stage, literal(-1), -DEAL_CENTS)
-        .join(touched, touched.c.deal_id == Deal.id)
-        .where(in_scope, Deal.stage.in_(STAGE_KEYS))
-    )
-    stage_then = case((first_move.id.is_(None), Deal.stage), else_=first_move.from_stage)
-    redo_then = (
-        select(owner, stage_then, literal(1), func.coalesce(cents(first_change.old_value), DEAL_CENTS))
-        .select_from(touched)
-        .join(Deal, Deal.id == touched.c.deal_id)
-        .outerjoin(first_move, first_move.id == touched.c.first_move)
-        .outerjoin(first_change, first_change.id == touched.c.first_change)
-        .where(in_scope, Deal.created_at <= moment, stage_then.in_(STAGE_KEYS))
-    )
-    parts = union_all(now, undo_now, redo_then).subquery()
-    return select(parts.c.owner, parts.c.stage, func.sum(parts.c.n), func.sum(parts.c.cents)).group_by(
-        parts.c.owner, parts.c.stage
+    parts = union_all(now, left, entered, repriced).subquery()
+    return (
+        # Repricings of deals then 完结 or 输单 come out as those states' rows: the callers read the five stages.
+        select(parts.c.owner, parts.c.stage, func.sum(parts.c.n), func.sum(parts.c.cents)).group_by(
+            parts.c.owner, parts.c.stage
+        )
     )
