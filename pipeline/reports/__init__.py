@@ -1,0 +1,1 @@
+"""Reports for team leads: funnel, conversion, week-over-week, strategy, forecast."""
