@@ -62,6 +62,8 @@ KINDS = (
 )
 LIST_LIMIT = 200
 CENT = Decimal("0.01")
+# "Rounded to the cent": the doc names no mode. Read here as half up, as Money (core/models.py) and SQL ROUND do.
+WEIGHTED_ROUNDING = ROUND_HALF_UP
 DAY_SECONDS = 86_400
 
 
@@ -287,6 +289,7 @@ class Totals:
     count: int
     amount: Decimal
     weighted: Decimal
+    unrounded: Decimal  # amount × probability, exact: what `weighted` rounds
 
 
 def stage_at(world: World, deal: DealRow, moment: datetime) -> str | None:
@@ -320,9 +323,9 @@ def pipeline_at(world: World, who: Who, moment: datetime) -> dict[str, Totals]:
         if here in STAGES:
             count[here] += 1
             amount[here] += amount_at(world, deal, moment)
+    exact = {s: amount[s] * PROBABILITY[s] for s in STAGES}
     return {
-        s: Totals(count[s], amount[s], (amount[s] * PROBABILITY[s]).quantize(CENT, rounding=ROUND_HALF_UP))
-        for s in STAGES
+        s: Totals(count[s], amount[s], exact[s].quantize(CENT, rounding=WEIGHTED_ROUNDING), exact[s]) for s in STAGES
     }
 
 
