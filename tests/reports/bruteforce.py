@@ -487,6 +487,30 @@ def lost_by_reason(world: World, who: Who, period: Span) -> dict[tuple[str, str]
     return groups
 
 
+@dataclass(frozen=True)
+class RepView:
+    stages: dict[str, Totals]
+    open_count: int
+    open_amount: Decimal
+    outcomes: Result
+
+
+def by_rep(world: World, who: Who, period: Span, owner_id: int, now: datetime) -> RepView:
+    """One rep's pipeline where the period ends and the period's outcomes, among the deals in scope."""
+    outside = who.owner_id is not None and who.owner_id != owner_id
+    mine = Who(who.team_id, owner_id, who.strategy)
+    stages = pipeline_at(world, mine, min(period.end, now))
+    if outside:
+        stages = {s: Totals(0, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")) for s in STAGES}
+    deals = [] if outside else scoped(world, mine)
+    return RepView(
+        stages,
+        open_count(stages),
+        sum((stages[s].amount for s in OPEN), Decimal("0.00")),
+        results(world, deals, period),
+    )
+
+
 # ---- Week over week -------------------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from pipeline.deals import services
 from pipeline.deals.influences import add_influence, influence_roles
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
-from pipeline.reports.breakdowns import by_strategy, lost_by_reason
+from pipeline.reports.breakdowns import by_rep, by_strategy, lost_by_reason
 from pipeline.reports.funnel import conversion, funnel, outcomes
 from pipeline.reports.periods import Period, iso_week, week_containing
 from pipeline.reports.scope import ReportScope
@@ -317,6 +317,16 @@ def check_funnel(d: Differences, where: str, scope: ReportScope, who: bf.Who, sp
             d.conversion(f"{at} conversion", have.conversion, row.conversion)
     d.outcomes(f"{where} funnel outcomes", got.outcomes, want.outcomes)
     d.same(f"{where} funnel open count", got.open_count, want.open_count)
+    opened = got.open_totals
+    d.same(
+        f"{where} funnel open (count, amount, weighted)",
+        (opened.count, opened.amount, opened.weighted),
+        (
+            want.open_count,
+            sum((row.totals.amount for row in want.stages if row.stage in bf.OPEN), Decimal("0.00")),
+            sum(s.totals.weighted for s in got.stages if s.stage in bf.OPEN),
+        ),
+    )
     if got.velocity is None or want.velocity is None:
         d.same(f"{where} funnel velocity", got.velocity, want.velocity)
     else:
@@ -338,6 +348,22 @@ def check_breakdowns(
     d.same(f"{where} by strategy keys", [k for k, _ in groups], [k for k, _ in expected])
     for (key, have), (_, want) in zip(groups, expected, strict=False):
         d.outcomes(f"{where} by strategy {key}", have, want)
+
+    reps = by_rep(scope, period, now=NOW)
+    listed = {r.owner_id for r in reps}
+    d.same(f"{where} by rep: each rep once", len(listed), len(reps))
+    # Who counts as "a rep in scope" is not spelled out; at least every current owner of a deal in scope is listed.
+    owners = {deal.owner_id for deal in bf.scoped(world, who)}
+    d.same(f"{where} by rep: owners of deals in scope missing", sorted(owners - listed), [])
+    for rep in reps:
+        at = f"{where} by rep {rep.name}"
+        want_rep = bf.by_rep(world, who, span, rep.owner_id, NOW)
+        d.totals(f"{at} pipeline", rep.stages, want_rep.stages)
+        d.same(
+            f"{at} open (count, amount)", (rep.open.count, rep.open.amount), (want_rep.open_count, want_rep.open_amount)
+        )
+        d.same(f"{at} open weighted", rep.open.weighted, sum(rep.stages[s].weighted for s in bf.OPEN))
+        d.outcomes(f"{at} outcomes", rep.outcomes, want_rep.outcomes)
 
     rows = lost_by_reason(scope, period)
     got = {(r.stage, r.reason_key): (r.count, r.amount) for r in rows}

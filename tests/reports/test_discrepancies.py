@@ -6,13 +6,15 @@ the hypothesis test accepts either reading so that it keeps guarding everything 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.deals import services
 from pipeline.extensions import db
+from pipeline.reports.funnel import funnel
+from pipeline.reports.periods import Period
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.snapshot import pipeline_at
 from tests.reports import bruteforce as bf
@@ -36,3 +38,33 @@ def test_half_a_cent_of_weighted_amount_rounds_up(people: Any, make_account: Any
     assert (expected.count, expected.amount, expected.weighted) == (1, Decimal("1234.50"), Decimal("308.63"))
     evaluate = pipeline_at(ReportScope(), at)["evaluate"]
     assert (evaluate.count, evaluate.amount, evaluate.weighted) == (1, Decimal("1234.50"), Decimal("308.63"))
+
+
+def test_velocity_uses_the_average_won_size_before_it_is_rounded(people: Any, make_account: Any) -> None:
+    """Three ¥0.05, ¥0.25 and ¥0.01 deals won within an hour, five ¥1 deals open: 5 × 1 × (0.31 ÷ 3) ÷ (1/24) = 12.40.
+
+    The doc defines velocity from "average won size = won amount ÷ won"; the service multiplies the average
+    already rounded to the cent (¥0.10), and shows ¥12.00 a day. Small here; with a short cycle and many open
+    deals the cents of the average are multiplied by open count × win rate ÷ cycle.
+    """
+    start = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+    for n, amount in enumerate(("0.05", "0.25", "0.01")):
+        deal = services.create_deal(
+            people.rep, make_account(people.rep, name=f"小客户{n}"), f"试用{n}", amount=amount, at=start
+        )
+        for k in range(1, 5):  # 考察, 报价, 成交, 跟进 a quarter of an hour apart, gates waived by the admin
+            services.move(
+                people.admin, deal, "advance", override=True, reason="试点", at=start + timedelta(minutes=15 * k)
+            )
+    for n in range(5):
+        services.create_deal(
+            people.rep, make_account(people.rep, name=f"新客户{n}"), f"新项目{n}", amount="1.00", at=start
+        )
+    db.session.commit()
+    week, now = Period(date(2026, 3, 2), date(2026, 3, 8)), datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
+
+    expected = bf.funnel(bf.load(db.session, ZONE), bf.Who(), bf.Span(week.first, week.last, ZONE), now)
+    assert expected.velocity == Decimal("12.40")
+    got = funnel(ReportScope(), week, now=now)
+    assert (got.open_count, got.outcomes.won, got.outcomes.lost) == (5, 3, 0)
+    assert got.velocity == Decimal("12.40")
