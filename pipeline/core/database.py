@@ -31,7 +31,9 @@ def engine_options(url: str) -> dict[str, Any]:
     """Per-database engine options: a busy timeout for SQLite, pre-ping for PostgreSQL."""
     if make_url(url).get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
-    return {"pool_pre_ping": True}
+    # JIT compilation costs PostgreSQL a second or more on report queries whose estimated cost is high but
+    # which run in tens of milliseconds; this app's queries are short, so it is off for its connections.
+    return {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
 
 
 def head_revision() -> str | None:

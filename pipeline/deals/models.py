@@ -101,6 +101,7 @@ class Deal(TimestampMixin, db.Model):
         Index("ix_deals_expected_close", "expected_close_date"),
         Index("ix_deals_won_on", "won_on"),
         Index("ix_deals_lost_on", "lost_on"),
+        Index("ix_deals_stage_owner_amount", "stage", "owner_id", "amount_cents"),  # the pipeline per stage, index-only
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

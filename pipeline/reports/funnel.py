@@ -18,7 +18,7 @@ from pipeline.reports.figures import CENT, Outcomes, StageTotals, from_cents, op
 from pipeline.reports.periods import Period
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.snapshot import pipeline_at
-from pipeline.reports.sql import DEAL_CENTS, nearest_rank, seconds_between
+from pipeline.reports.sql import DEAL_CENTS, quantiles, seconds_between
 
 DAY_SECONDS = 86400.0
 
@@ -90,20 +90,7 @@ def stays(scope: ReportScope, period: Period) -> dict[str, tuple[int, float | No
         ),
         scope,
     ).subquery()
-    ranked = select(
-        ended.c.stage,
-        ended.c.days,
-        func.row_number().over(partition_by=ended.c.stage, order_by=ended.c.days).label("rank"),
-        func.count().over(partition_by=ended.c.stage).label("n"),
-    ).subquery()
-    rows = db.session.execute(
-        select(
-            ranked.c.stage,
-            func.max(ranked.c.n),
-            nearest_rank(ranked.c.days, ranked.c.rank, ranked.c.n, 50),
-            nearest_rank(ranked.c.days, ranked.c.rank, ranked.c.n, 90),
-        ).group_by(ranked.c.stage)
-    ).all()
+    rows = db.session.execute(quantiles(ended, "stage", "days", (50, 90))).all()
     return {stage: (int(n), median, p90) for stage, n, median, p90 in rows}
 
 
@@ -141,35 +128,29 @@ def conversion(scope: ReportScope, period: Period) -> list[Conversion]:
 def outcomes_by(scope: ReportScope, period: Period, key: Any = None) -> dict[Any, Outcomes]:
     """The period's outcomes per value of `key` (a deals column), or for the whole scope under None."""
     group = key if key is not None else literal("")
-    won_at = (
-        select(func.max(StageEvent.at))
-        .where(StageEvent.deal_id == Deal.id, StageEvent.from_stage == CLOSE, StageEvent.to_stage == FOLLOW_UP)
-        .scalar_subquery()
+    # The win that stands is the deal's last 成交 → 跟进 move, and its local date is `won_on`: so it lies in the period.
+    wins = (
+        select(StageEvent.deal_id, func.max(StageEvent.at).label("won_at"))
+        .where(
+            StageEvent.to_stage == FOLLOW_UP,
+            StageEvent.from_stage == CLOSE,
+            StageEvent.at >= period.start(),
+            StageEvent.at < period.end(),
+        )
+        .group_by(StageEvent.deal_id)
+        .subquery()
     )
     won = (
         select(
             group.label("g"),
             DEAL_CENTS.label("cents"),
-            (seconds_between(won_at, Deal.created_at) / DAY_SECONDS).label("cycle"),
+            (seconds_between(wins.c.won_at, Deal.created_at) / DAY_SECONDS).label("cycle"),
         )
+        .join(wins, wins.c.deal_id == Deal.id)
         .where(scope.deals(), Deal.stage.in_(WON_STATES), Deal.won_on.between(period.first, period.last))
         .subquery()
     )
-    ranked = select(
-        won.c.g,
-        won.c.cents,
-        won.c.cycle,
-        func.row_number().over(partition_by=won.c.g, order_by=won.c.cycle).label("rank"),
-        func.count().over(partition_by=won.c.g).label("n"),
-    ).subquery()
-    won_rows = db.session.execute(
-        select(
-            ranked.c.g,
-            func.count(),
-            func.sum(ranked.c.cents),
-            nearest_rank(ranked.c.cycle, ranked.c.rank, ranked.c.n, 50),
-        ).group_by(ranked.c.g)
-    ).all()
+    won_rows = db.session.execute(quantiles(won, "g", "cycle", (50,), lambda c: [func.sum(c.cents)])).all()
     lost_rows = db.session.execute(
         select(group.label("g"), func.count(), func.sum(DEAL_CENTS))
         .where(scope.deals(), Deal.stage == LOST, Deal.lost_on.between(period.first, period.last))

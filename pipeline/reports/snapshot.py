@@ -1,10 +1,11 @@
-"""The pipeline as it stood at any moment, from today's deals with what happened since undone."""
+"""The pipeline as it stood at any moment: today's deals with every step taken since then taken back."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, literal, select, union, union_all
+from sqlalchemy import Select, func, literal, select, union_all
 
 from pipeline.core.changelog import FieldChange
 from pipeline.deals.method import STAGE_KEYS
@@ -12,7 +13,7 @@ from pipeline.deals.models import Deal, StageEvent
 from pipeline.extensions import db
 from pipeline.reports.figures import StageTotals, stage_totals
 from pipeline.reports.scope import ReportScope
-from pipeline.reports.sql import DEAL_CENTS, cents
+from pipeline.reports.sql import DEAL_CENTS, cents, raw_cents
 
 
 def pipeline_at(scope: ReportScope, moment: datetime) -> dict[str, StageTotals]:
@@ -33,61 +34,64 @@ def pipelines_by_owner(scope: ReportScope, moment: datetime) -> dict[int, dict[s
 
 
 def _staged(scope: ReportScope, moment: datetime, *, by_owner: bool) -> list[tuple[int | None, str, int, int]]:
-    """(owner or None, stage, count, cents) at `moment`: today's deals, minus those touched since, plus them then.
+    """(owner or None, stage, count, cents) at `moment`."""
+    rows = db.session.execute(staged_query(scope, moment, by_owner=by_owner)).all()
+    return [(owner, stage, int(count or 0), int(total or 0)) for owner, stage, count, total in rows]
 
-    A deal touched after the moment counts with its stage then (the `from_stage` of its first move after it;
-    none if that move created it) and its amount then (the old value of its first amount change after it).
+
+def staged_query(scope: ReportScope, moment: datetime, *, by_owner: bool = False) -> Select[Any]:
+    """Today's deals per stage with every step since `moment` taken back, reading only the history after it.
+
+    Every change to the pipeline is a step: a move takes its amount (the deal's amount then, kept on the history
+    row) out of one stage and into another, creation puts it into 确认, an amount change swaps the old amount
+    for the new in the stage the deal was in. Today's totals minus the steps after the moment are the totals
+    at the moment. Deals are looked up only to scope the steps (never for the whole company's pipeline).
     """
-    first_move = (
-        select(
-            StageEvent.deal_id.label("deal_id"),
-            StageEvent.from_stage.label("stage_then"),
-            func.row_number().over(partition_by=StageEvent.deal_id, order_by=StageEvent.id).label("n"),
-        )
-        .where(StageEvent.at > moment)
-        .subquery()
-    )
-    first_amount = (
-        select(
-            FieldChange.entity_id.label("deal_id"),
-            FieldChange.old_value.label("amount_then"),
-            func.row_number().over(partition_by=FieldChange.entity_id, order_by=FieldChange.id).label("n"),
-        )
-        .where(FieldChange.entity == "deal", FieldChange.field == "amount", FieldChange.at > moment)
-        .subquery()
-    )
-    moved = select(first_move.c.deal_id, first_move.c.stage_then).where(first_move.c.n == 1).subquery()
-    repriced = select(first_amount.c.deal_id, first_amount.c.amount_then).where(first_amount.c.n == 1).subquery()
-    touched = union(select(moved.c.deal_id), select(repriced.c.deal_id)).subquery()
-
-    in_scope = scope.deals()
+    e, f = StageEvent, FieldChange
+    move_cents = raw_cents(e.__table__.c.amount_cents)
     owner = Deal.owner_id if by_owner else literal(None)
-    now = select(
-        owner.label("owner"), Deal.stage.label("stage"), literal(1).label("sign"), DEAL_CENTS.label("cents")
-    ).where(in_scope, Deal.stage.in_(STAGE_KEYS))
-    undo_now = (
-        select(owner, Deal.stage, literal(-1), DEAL_CENTS)
-        .join(touched, touched.c.deal_id == Deal.id)
-        .where(in_scope, Deal.stage.in_(STAGE_KEYS))
+    needs_deal = by_owner or not scope.whole_company
+
+    def scoped(query: Select[Any], deal_id: Any) -> Select[Any]:
+        return query.join(Deal, Deal.id == deal_id).where(scope.deals()) if needs_deal else query
+
+    left = scoped(  # back into the stage each move after the moment left
+        select(
+            owner.label("owner"), e.from_stage.label("stage"), literal(1).label("n"), move_cents.label("cents")
+        ).where(e.at > moment, e.from_stage.in_(STAGE_KEYS)),
+        e.deal_id,
     )
-    stage_then = func.coalesce(moved.c.stage_then, Deal.stage)
-    redo_then = (
-        select(owner, stage_then, literal(1), func.coalesce(cents(repriced.c.amount_then), DEAL_CENTS))
-        .select_from(touched)
-        .join(Deal, Deal.id == touched.c.deal_id)
-        .outerjoin(moved, moved.c.deal_id == touched.c.deal_id)
-        .outerjoin(repriced, repriced.c.deal_id == touched.c.deal_id)
-        .where(
-            in_scope,
-            Deal.created_at <= moment,
-            (moved.c.deal_id.is_(None)) | (moved.c.stage_then.is_not(None)),
-            stage_then.in_(STAGE_KEYS),
+    entered = scoped(  # out of the stage each move (or creation) after the moment entered
+        select(owner, e.to_stage, literal(-1), -move_cents).where(e.at > moment, e.to_stage.in_(STAGE_KEYS)),
+        e.deal_id,
+    )
+    stage_then = (
+        select(e.to_stage)
+        .where(e.deal_id == f.entity_id, e.at <= f.at)
+        .order_by(e.id.desc())  # a deal's history is numbered in time order
+        .limit(1)
+        .scalar_subquery()
+    )
+    repriced = scoped(  # the old amount back in place of the new, in the stage the deal was in
+        select(owner, stage_then, literal(0), cents(f.old_value) - cents(f.new_value)).where(
+            f.entity == "deal", f.field == "amount", f.at > moment
+        ),
+        f.entity_id,
+    )
+    now = (
+        select(  # aggregated where it is read: an index-only scan of (stage, owner, amount)
+            owner.label("owner"),
+            Deal.stage.label("stage"),
+            func.count().label("n"),
+            func.sum(DEAL_CENTS).label("cents"),
         )
+        .where(scope.deals(), Deal.stage.in_(STAGE_KEYS))
+        .group_by(*([Deal.owner_id] if by_owner else []), Deal.stage)
     )
-    parts = union_all(now, undo_now, redo_then).subquery()
-    rows = db.session.execute(
-        select(parts.c.owner, parts.c.stage, func.sum(parts.c.sign), func.sum(parts.c.sign * parts.c.cents)).group_by(
+    parts = union_all(now, left, entered, repriced).subquery()
+    return (
+        # Repricings of deals then 完结 or 输单 come out as those states' rows: the callers read the five stages.
+        select(parts.c.owner, parts.c.stage, func.sum(parts.c.n), func.sum(parts.c.cents)).group_by(
             parts.c.owner, parts.c.stage
         )
-    ).all()
-    return [(owner, stage, int(count or 0), int(total or 0)) for owner, stage, count, total in rows]
+    )

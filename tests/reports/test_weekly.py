@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.reports.periods import iso_week
 from pipeline.reports.scope import ReportScope
+from pipeline.reports.trend import weekly_trend
 from pipeline.reports.weekly import KINDS, week_over_week
 from tests.reports.conftest import MAR, local
 
@@ -88,3 +89,12 @@ def test_a_teams_report_leaves_the_other_teams_deals_out(week: Any, people: Any)
     counts = {c.kind: c.count for c in report.changes}
     assert counts["won"] == 1 and counts["advanced"] == 5  # D is in the other team
     assert all(row.title != "D" for c in report.changes for row in c.rows)
+
+
+def test_the_trend_is_the_open_pipeline_as_each_week_ended(week: Any) -> None:
+    points = weekly_trend(ReportScope(), weeks=3, now=local(MAR[11], 12))
+    assert [p.week.week_label() for p in points] == ["2026-W09", "2026-W10", "2026-W11"]
+    # End of W09: B, C in 确认, D, F in 成交; end of W10: B, C in 考察, F in 成交; Wednesday of W11: G not yet,
+    # B in 报价 at 150,000, C in 考察, F in 成交.
+    assert [p.open.count for p in points] == [4, 3, 3]
+    assert points[-1].open.amount == Decimal("280000.00")

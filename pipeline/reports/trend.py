@@ -1,0 +1,34 @@
+"""The weekly pipeline trend: the open pipeline at the end of each of the last weeks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.core.models import utcnow
+from pipeline.core.timeutil import local_date
+from pipeline.reports.figures import StageTotals, open_totals
+from pipeline.reports.periods import Period, week_containing
+from pipeline.reports.scope import ReportScope
+from pipeline.reports.snapshot import pipeline_at
+
+MAX_WEEKS = 26
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """The open pipeline as one week ended (or now, for the week still running)."""
+
+    week: Period
+    open: StageTotals
+
+
+def weekly_trend(scope: ReportScope, weeks: int = 12, now: datetime | None = None) -> list[TrendPoint]:
+    """The open pipeline at the end of each of the last `weeks` ISO weeks, the running week last (at now)."""
+    moment = now or utcnow()
+    week = week_containing(local_date(moment))
+    points = []
+    for _ in range(max(1, min(weeks, MAX_WEEKS))):
+        points.append(TrendPoint(week, open_totals(pipeline_at(scope, min(week.end(), moment)))))
+        week = week.previous_week()
+    return points[::-1]
