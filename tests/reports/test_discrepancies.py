@@ -68,3 +68,27 @@ def test_velocity_uses_the_average_won_size_before_it_is_rounded(people: Any, ma
     got = funnel(ReportScope(), week, now=now)
     assert (got.open_count, got.outcomes.won, got.outcomes.lost) == (5, 3, 0)
     assert got.velocity == Decimal("12.40")
+
+
+def test_a_repricing_at_the_moment_of_a_move_is_undone_in_the_stage_it_was_made_in(
+    people: Any, make_account: Any
+) -> None:
+    """Priced ¥100, then at 11:00 re-priced to ¥5,000 and advanced to 考察 at the same moment (a back-dated entry).
+
+    A second before, the doc's pipeline has the deal in 确认 at ¥100 (the old value of the first amount change
+    after T). Since 6e63302 the service shows 确认 1 deal ¥5,000 and 考察 0 deals ¥−4,900: the repricing is undone
+    in 考察 although the deal was in 确认 when it was made. With a second between the two, both agree.
+    """
+    created, repriced = datetime(2026, 3, 2, 2, 0, tzinfo=UTC), datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    deal = services.create_deal(people.rep, make_account(people.rep), "网络改造", amount="100.00", at=created)
+    services.update_deal(people.rep, deal, {"amount": "5000.00"}, None, at=repriced)
+    services.move(people.lead, deal, "advance", override=True, reason="客户已确认预算", at=repriced)
+    db.session.commit()
+    before = repriced - timedelta(seconds=1)
+
+    expected = bf.pipeline_at(bf.load(db.session, ZONE), bf.Who(), before)
+    assert [(s, t.count, t.amount) for s, t in expected.items() if t.count] == [("qualify", 1, Decimal("100.00"))]
+    got = pipeline_at(ReportScope(), before)
+    assert [(s, t.count, t.amount) for s, t in got.items() if t.count or t.amount] == [
+        ("qualify", 1, Decimal("100.00"))
+    ]
