@@ -30,6 +30,8 @@ class FieldChange(db.Model):
     new_value: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A deal's stage when its field changed: a repricing is undone in the stage it was made in, without a lookup.
+    stage: Mapped[str | None] = mapped_column(String(20))
 
 
 def as_text(value: Any) -> str | None:
@@ -64,6 +66,7 @@ def apply_changes(
                 new_value=as_text(new),
                 user_id=user_id,
                 at=when,
+                stage=getattr(record, "stage", None) if entity == "deal" else None,
             )
         )
     return changed

@@ -153,7 +153,14 @@ def snapshot(influence: BuyingInfluence) -> str:
 def _log(actor: User, deal: Deal, old: str | None, new: str | None, at: datetime) -> None:
     db.session.add(
         FieldChange(
-            entity="deal", entity_id=deal.id, field=FIELD, old_value=old, new_value=new, user_id=actor.id, at=at
+            entity="deal",
+            entity_id=deal.id,
+            field=FIELD,
+            old_value=old,
+            new_value=new,
+            user_id=actor.id,
+            at=at,
+            stage=deal.stage,
         )
     )
 

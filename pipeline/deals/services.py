@@ -254,6 +254,7 @@ def set_checklist_item(
                 entity="deal",
                 entity_id=deal.id,
                 field=f"checklist.{key}",
+                stage=deal.stage,
                 old_value=str(not done).lower(),
                 new_value=str(done).lower(),
                 user_id=actor.id,

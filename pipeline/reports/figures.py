@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pipeline.deals.method import STAGES
 
@@ -40,7 +40,7 @@ class Outcomes:
 
     @property
     def avg_won(self) -> Decimal | None:
-        return None if self.won == 0 else (self.won_amount / self.won).quantize(CENT)
+        return None if self.won == 0 else (self.won_amount / self.won).quantize(CENT, ROUND_HALF_UP)
 
     @property
     def small_sample(self) -> bool:
@@ -49,14 +49,14 @@ class Outcomes:
 
 def from_cents(cents: int | None) -> Decimal:
     """A SQL sum of whole cents as money (an empty sum is zero)."""
-    return (Decimal(int(cents or 0)) / 100).quantize(CENT)
+    return (Decimal(int(cents or 0)) / 100).quantize(CENT, ROUND_HALF_UP)
 
 
 def stage_totals(stage: str, count: int, cents: int | None) -> StageTotals:
     """Totals from a count and a sum of cents, weighted by the stage's probability and rounded once."""
     amount = from_cents(cents)
     probability = next(s.probability for s in STAGES if s.key == stage)
-    return StageTotals(count, amount, (amount * probability).quantize(CENT))
+    return StageTotals(count, amount, (amount * probability).quantize(CENT, ROUND_HALF_UP))
 
 
 def open_totals(by_stage: dict[str, StageTotals]) -> StageTotals:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -68,7 +68,8 @@ class Funnel:
         o = self.outcomes
         if o.win_rate is None or o.avg_won is None or not o.cycle_days:
             return None
-        return (self.open_count * o.win_rate * o.avg_won / Decimal(str(o.cycle_days))).quantize(CENT)
+        average_won = o.won_amount / o.won  # unrounded: only the result is rounded to the cent
+        return (self.open_count * o.win_rate * average_won / Decimal(str(o.cycle_days))).quantize(CENT, ROUND_HALF_UP)
 
 
 def scoped_events(query: Select[Any], scope: ReportScope) -> Select[Any]:

@@ -44,8 +44,9 @@ def staged_query(scope: ReportScope, moment: datetime, *, by_owner: bool = False
 
     Every change to the pipeline is a step: a move takes its amount (the deal's amount then, kept on the history
     row) out of one stage and into another, creation puts it into 确认, an amount change swaps the old amount
-    for the new in the stage the deal was in. Today's totals minus the steps after the moment are the totals
-    at the moment. Deals are looked up only to scope the steps (never for the whole company's pipeline).
+    for the new in the stage the deal was in (kept on the change). Today's totals minus the steps after the
+    moment are the totals at the moment. Deals are looked up only to scope the steps (never for the whole
+    company's pipeline).
     """
     e, f = StageEvent, FieldChange
     move_cents = raw_cents(e.__table__.c.amount_cents)
@@ -65,15 +66,8 @@ def staged_query(scope: ReportScope, moment: datetime, *, by_owner: bool = False
         select(owner, e.to_stage, literal(-1), -move_cents).where(e.at > moment, e.to_stage.in_(STAGE_KEYS)),
         e.deal_id,
     )
-    stage_then = (
-        select(e.to_stage)
-        .where(e.deal_id == f.entity_id, e.at <= f.at)
-        .order_by(e.id.desc())  # a deal's history is numbered in time order
-        .limit(1)
-        .scalar_subquery()
-    )
     repriced = scoped(  # the old amount back in place of the new, in the stage the deal was in
-        select(owner, stage_then, literal(0), cents(f.old_value) - cents(f.new_value)).where(
+        select(owner, f.stage, literal(0), cents(f.old_value) - cents(f.new_value)).where(
             f.entity == "deal", f.field == "amount", f.at > moment
         ),
         f.entity_id,

@@ -1,7 +1,7 @@
-"""Disagreements between pipeline/reports and the brute force's reading of docs/reports.md, one minimal history each.
+"""Disagreements the brute force found between pipeline/reports and docs/reports.md, one minimal history each.
 
-Each test here FAILS against the service as merged (main at ef2bdeb) until the service or the doc is changed;
-the hypothesis test accepts either reading so that it keeps guarding everything else.
+Each failed against the service when found and was fixed in the service (and the doc made explicit); they stay
+as regression tests.
 """
 
 from __future__ import annotations
