@@ -6,10 +6,10 @@ Fraction for ratios and days) so the only rounding is the one the definitions st
 pipeline.reports.
 
 Readings of the definitions where the text leaves a choice (each is also said in the report that added this):
-- Weighted amounts are rounded to the cent half up (as SQL ROUND does), once per stage total; the doc says
-  "rounded to the cent" without a mode.
+- Weighted amounts are rounded to the cent half up, once per stage total. (The doc first named no mode; it
+  says half up since the brute force found the service rounding half to even.)
 - Win rate, average won size, conversion rate and velocity are not rounded here: they are exact fractions, and
-  the tests accept the service's value within 0.0001 (rates) or 0.01 (money).
+  the tests accept the service's value within 0.0001 (rates) or 0.01 (money; a millionth for a huge velocity).
 - "Last amount change with at ≤ T" and "first … after T" order a deal's amount changes by (at, id).
 - A stay's start is the `at` of the row before it in the deal's history (by id): the moment the deal entered
   the stage it leaves. This does not read `from_entered_at`, so it checks that column too.
@@ -62,8 +62,7 @@ KINDS = (
 )
 LIST_LIMIT = 200
 CENT = Decimal("0.01")
-# "Rounded to the cent": the doc names no mode. Read here as half up, as Money (core/models.py) and SQL ROUND do.
-WEIGHTED_ROUNDING = ROUND_HALF_UP
+WEIGHTED_ROUNDING = ROUND_HALF_UP  # docs/reports.md, Money: half up (四舍五入), as Money in core/models.py
 DAY_SECONDS = 86_400
 
 
