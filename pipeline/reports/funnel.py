@@ -110,7 +110,8 @@ def conversion(scope: ReportScope, period: Period) -> list[Conversion]:
             func.max(case((e.to_stage == there, e.id))).label(f"next_{here}"),
             func.max(case((and_(e.to_stage == LOST, e.from_stage == here), e.id))).label(f"lost_{here}"),
         ]
-    per_deal = scoped_events(select(*columns).where(e.at >= period.start()), scope).group_by(e.deal_id).subquery()
+    # Grouped by deal_id + 0: SQLite would otherwise walk the whole history in (deal_id, id) order to group it.
+    per_deal = scoped_events(select(*columns).where(e.at >= period.start()), scope).group_by(e.deal_id + 0).subquery()
     totals: list[Any] = []
     for here, _ in stages:
         entry, onward, lost = per_deal.c[f"in_{here}"], per_deal.c[f"next_{here}"], per_deal.c[f"lost_{here}"]

@@ -84,55 +84,49 @@ def _changes(scope: ReportScope, start: datetime, end: datetime) -> Select[Any]:
         (e.trigger == "lose", "lost"),
         (e.trigger == "reopen", "reopened"),
     )
-    moves = (
-        select(
-            move_kind.label("kind"),
-            e.deal_id.label("deal_id"),
-            e.from_stage.label("from_value"),
-            e.to_stage.label("to_value"),
-            e.user_id.label("user_id"),
-            e.at.label("at"),
-            func.coalesce(e.lost_reason_key, e.reason).label("note"),
-            e.id.label("seq"),
-            literal(0).label("source"),
-        )
-        .join(Deal, Deal.id == e.deal_id)
-        .where(e.at >= start, e.at < end, scope.deals())
-    )
+    moves = select(
+        move_kind.label("kind"),
+        e.deal_id.label("deal_id"),
+        e.from_stage.label("from_value"),
+        e.to_stage.label("to_value"),
+        e.user_id.label("user_id"),
+        e.at.label("at"),
+        func.coalesce(e.lost_reason_key, e.reason).label("note"),
+        e.id.label("seq"),
+        literal(0).label("source"),
+    ).where(e.at >= start, e.at < end)
     field_kind = case(
         (f.field == "amount", "amount_changed"),
         (f.field == "strategy", "strategy_changed"),
         (f.field == "expected_close_date", "close_date_slipped"),
     )
-    fields = (
-        select(
-            field_kind,
-            f.entity_id,
-            f.old_value,
-            f.new_value,
-            f.user_id,
-            f.at,
-            literal(""),
-            f.id,
-            literal(1),
-        )
-        .join(Deal, Deal.id == f.entity_id)
-        .where(
-            f.entity == "deal",
-            f.at >= start,
-            f.at < end,
-            scope.deals(),
-            or_(
-                f.field.in_(("amount", "strategy")),
-                and_(
-                    f.field == "expected_close_date",
-                    f.old_value.is_not(None),
-                    f.new_value.is_not(None),
-                    f.new_value > f.old_value,  # ISO dates sort as text: a later date is a slip
-                ),
+    fields = select(
+        field_kind,
+        f.entity_id,
+        f.old_value,
+        f.new_value,
+        f.user_id,
+        f.at,
+        literal(""),
+        f.id,
+        literal(1),
+    ).where(
+        f.entity == "deal",
+        f.at >= start,
+        f.at < end,
+        or_(
+            f.field.in_(("amount", "strategy")),
+            and_(
+                f.field == "expected_close_date",
+                f.old_value.is_not(None),
+                f.new_value.is_not(None),
+                f.new_value > f.old_value,  # ISO dates sort as text: a later date is a slip
             ),
-        )
+        ),
     )
+    if not scope.whole_company:  # the whole company's changes need no deal row at all
+        moves = moves.join(Deal, Deal.id == e.deal_id).where(scope.deals())
+        fields = fields.join(Deal, Deal.id == f.entity_id).where(scope.deals())
     return union_all(moves, fields).subquery()  # type: ignore[return-value]
 
 
