@@ -182,3 +182,39 @@ def test_no_list_or_page_shows_names_out_of_reach(
         seen_anywhere |= {s for s in shown if s in body}
     assert not leaks, "\n".join(leaks)
     assert seen_anywhere == set(shown), "the lists do not show the accounts this user may see"
+
+
+# Query arguments that name whose records a page shows (the reports), filled from the record under test's owner.
+QUERY_ARGUMENTS: dict[str, Callable[[Records], Any]] = {
+    "rep": lambda r: r.owner.id,
+    "team": lambda r: r.owner.team_id,
+}
+QUERY_ARGUMENT_ROUTES = ("/reports/", "/api/v1/reports/")  # the routes that take them
+MAY_ASK_FOR_A_TEAM = {"lead", "other_lead", "admin"}  # a rep's reports are their own: any team is out of reach
+
+
+@pytest.mark.parametrize("viewer", sorted(CAN_SEE))
+def test_reports_answer_404_for_a_team_or_rep_out_of_reach_and_figures_for_one_in_reach(
+    app: Flask, people: People, world: dict[str, Records], viewer: str, token_for: Callable[[User], dict[str, str]]
+) -> None:
+    user: User = getattr(people, viewer)
+    client = app.test_client()
+    assert client.post("/login", data={"email": user.email, "password": PASSWORDS[user.email]}).status_code == 302
+    headers = token_for(user)
+    routes = [rule for rule, method in _routes(app) if method == "GET" and rule.rule.startswith(QUERY_ARGUMENT_ROUTES)]
+    assert len(routes) >= 2 * 4, "the walk found fewer report routes than there are"
+    wrong: list[str] = []
+    for owner, records in world.items():
+        for name, value in QUERY_ARGUMENTS.items():
+            visible = owner in CAN_SEE[viewer] and (name == "rep" or viewer in MAY_ASK_FOR_A_TEAM)
+            for rule in routes:
+                url = f"{_url(app, rule, records)}?{name}={value(records)}"
+                response = client.get(url, headers=headers)
+                body = response.get_data(as_text=True)
+                if visible and response.status_code != 200:
+                    wrong.append(f"GET {url} ({owner}'s, visible) → {response.status_code}, expected 200")
+                elif not visible and response.status_code != 404:
+                    wrong.append(f"GET {url} ({owner}'s) → {response.status_code}, expected 404")
+                elif not visible and any(secret in body for secret in records.secrets):
+                    wrong.append(f"GET {url} ({owner}'s) leaks a name in its 404")
+    assert not wrong, "\n".join(wrong)

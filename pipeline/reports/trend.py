@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date
@@ -32,3 +32,9 @@ def weekly_trend(scope: ReportScope, weeks: int = 12, now: datetime | None = Non
         points.append(TrendPoint(week, open_totals(pipeline_at(scope, min(week.end(), moment)))))
         week = week.previous_week()
     return points[::-1]
+
+
+def trend_to(scope: ReportScope, week: Period, weeks: int = 12, now: datetime | None = None) -> list[TrendPoint]:
+    """The trend of the `weeks` weeks ending with `week` (its last point at now, while `week` is running)."""
+    last_moment = week.end() - timedelta(microseconds=1)  # still inside `week`, which names the last point
+    return weekly_trend(scope, weeks, now=min(last_moment, now or utcnow()))
