@@ -554,3 +554,22 @@ def test_every_figure_matches_the_brute_force(
     finally:
         db.session.rollback()
     assert not found, "\n".join(found)
+
+
+def test_the_90th_percentile_of_70_stays_is_the_63rd(people: Any, make_account: Any) -> None:
+    """⌈0.9 × 70⌉ = 63, though 0.9 × 70 in floating point is 63.000…01 and its ceiling 64."""
+    monday = local_midnight(date(2026, 3, 2))
+    for hours in range(1, 71):  # stays of 1 … 70 hours in 确认, all ending on Thursday 5 March
+        ends = monday + timedelta(days=3, minutes=hours)
+        deal = services.create_deal(
+            people.rep, make_account(people.rep, name=f"客户{hours}"), f"项目{hours}", at=ends - timedelta(hours=hours)
+        )
+        services.move(people.lead, deal, "advance", override=True, reason="经理确认", at=ends)
+    db.session.commit()
+    week = Period(date(2026, 3, 2), date(2026, 3, 8))
+    qualify = funnel(ReportScope(), week, now=NOW).stages[0]
+    want = bf.stays(bf.load(db.session, ZONE), bf.Who(), bf.Span(week.first, week.last, ZONE), "qualify")
+    assert want == bf.Stays(70, Fraction(35, 24), Fraction(63, 24))
+    assert (qualify.stage, qualify.stays) == ("qualify", 70)
+    assert qualify.days_median is not None and abs(qualify.days_median - 35 / 24) < DAYS_TOLERANCE
+    assert qualify.days_p90 is not None and abs(qualify.days_p90 - 63 / 24) < DAYS_TOLERANCE
