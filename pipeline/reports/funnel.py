@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, literal_column, select
 
 from pipeline.core.models import utcnow
 from pipeline.deals.method import CLOSE, FOLLOW_UP, LOST, STAGE_KEYS, WON_STATES
@@ -103,7 +103,7 @@ def conversion(scope: ReportScope, period: Period) -> list[Conversion]:
     """
     stages = list(pairwise(STAGE_KEYS))  # (X, X+1) for 确认 … 成交
     e = StageEvent
-    columns: list[Any] = [e.deal_id]
+    columns: list[Any] = []
     for here, there in stages:
         columns += [
             func.min(case((and_(e.to_stage == here, e.at < period.end()), e.id))).label(f"in_{here}"),
@@ -111,7 +111,8 @@ def conversion(scope: ReportScope, period: Period) -> list[Conversion]:
             func.max(case((and_(e.to_stage == LOST, e.from_stage == here), e.id))).label(f"lost_{here}"),
         ]
     # Grouped by deal_id + 0: SQLite would otherwise walk the whole history in (deal_id, id) order to group it.
-    per_deal = scoped_events(select(*columns).where(e.at >= period.start()), scope).group_by(e.deal_id + 0).subquery()
+    since = scoped_events(select(*columns).where(e.at >= period.start()), scope)
+    per_deal = since.group_by(e.deal_id + literal_column("0")).subquery()
     totals: list[Any] = []
     for here, _ in stages:
         entry, onward, lost = per_deal.c[f"in_{here}"], per_deal.c[f"next_{here}"], per_deal.c[f"lost_{here}"]
