@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 
 from pipeline.auth.models import User
 from pipeline.core.changelog import FieldChange
@@ -73,102 +73,106 @@ class WeekReport:
     changes: list[ChangeList]
 
 
-def _changes(scope: ReportScope, start: datetime, end: datetime) -> Select[Any]:
-    """Every move and tracked field change in [start, end) of the deals in scope, as (kind, …) rows."""
+MOVE_KIND = case(
+    (StageEvent.trigger == "create", "created"),
+    (and_(StageEvent.trigger == "advance", StageEvent.to_stage == FOLLOW_UP), "won"),
+    (StageEvent.trigger.in_(("advance", "complete")), "advanced"),
+    (StageEvent.trigger == "revert", "moved_back"),
+    (StageEvent.trigger == "lose", "lost"),
+    (StageEvent.trigger == "reopen", "reopened"),
+)
+FIELD_KIND = case(
+    (FieldChange.field == "amount", "amount_changed"),
+    (FieldChange.field == "strategy", "strategy_changed"),
+    (FieldChange.field == "expected_close_date", "close_date_slipped"),
+)
+TRACKED_FIELD = or_(
+    FieldChange.field.in_(("amount", "strategy")),
+    and_(
+        FieldChange.field == "expected_close_date",
+        FieldChange.old_value.is_not(None),
+        FieldChange.new_value.is_not(None),
+        FieldChange.new_value > FieldChange.old_value,  # ISO dates sort as text: a later date is a slip
+    ),
+)
+
+
+def _changes(scope: ReportScope, periods: list[Period]) -> Any:
+    """Every move and tracked field change of the deals in scope within the periods, narrow: (week, kind, at, …).
+
+    `week` is the index of the period a change fell in; the text of a change is fetched only for those shown.
+    """
     e, f = StageEvent, FieldChange
-    move_kind = case(
-        (e.trigger == "create", "created"),
-        (and_(e.trigger == "advance", e.to_stage == FOLLOW_UP), "won"),
-        (e.trigger.in_(("advance", "complete")), "advanced"),
-        (e.trigger == "revert", "moved_back"),
-        (e.trigger == "lose", "lost"),
-        (e.trigger == "reopen", "reopened"),
-    )
+
+    def within(at: Any) -> tuple[Any, Any]:
+        week = case(*((and_(at >= p.start(), at < p.end()), i) for i, p in enumerate(periods)))
+        return week, or_(*(and_(at >= p.start(), at < p.end()) for p in periods))
+
+    move_week, move_when = within(e.at)
     moves = select(
-        move_kind.label("kind"),
-        e.deal_id.label("deal_id"),
-        e.from_stage.label("from_value"),
-        e.to_stage.label("to_value"),
-        e.user_id.label("user_id"),
+        move_week.label("week"),
+        MOVE_KIND.label("kind"),
         e.at.label("at"),
-        func.coalesce(e.lost_reason_key, e.reason).label("note"),
-        e.id.label("seq"),
         literal(0).label("source"),
-    ).where(e.at >= start, e.at < end)
-    field_kind = case(
-        (f.field == "amount", "amount_changed"),
-        (f.field == "strategy", "strategy_changed"),
-        (f.field == "expected_close_date", "close_date_slipped"),
-    )
-    fields = select(
-        field_kind,
-        f.entity_id,
-        f.old_value,
-        f.new_value,
-        f.user_id,
-        f.at,
-        literal(""),
-        f.id,
-        literal(1),
-    ).where(
-        f.entity == "deal",
-        f.at >= start,
-        f.at < end,
-        or_(
-            f.field.in_(("amount", "strategy")),
-            and_(
-                f.field == "expected_close_date",
-                f.old_value.is_not(None),
-                f.new_value.is_not(None),
-                f.new_value > f.old_value,  # ISO dates sort as text: a later date is a slip
-            ),
-        ),
-    )
+        e.id.label("seq"),
+    ).where(move_when)
+    field_week, field_when = within(f.at)
+    fields = select(field_week, FIELD_KIND, f.at, literal(1), f.id).where(f.entity == "deal", field_when, TRACKED_FIELD)
     if not scope.whole_company:  # the whole company's changes need no deal row at all
         moves = moves.join(Deal, Deal.id == e.deal_id).where(scope.deals())
         fields = fields.join(Deal, Deal.id == f.entity_id).where(scope.deals())
-    return union_all(moves, fields).subquery()  # type: ignore[return-value]
+    return union_all(moves, fields).subquery()
 
 
-def _counts(scope: ReportScope, period: Period) -> dict[str, int]:
-    changes = _changes(scope, period.start(), period.end())
-    rows = db.session.execute(select(changes.c.kind, func.count()).group_by(changes.c.kind)).all()
-    return {kind: int(n) for kind, n in rows}
+def _counts(scope: ReportScope, periods: list[Period]) -> list[dict[str, int]]:
+    """How many changes of each kind each period had, in one pass over their history."""
+    changes = _changes(scope, periods)
+    rows = db.session.execute(
+        select(changes.c.week, changes.c.kind, func.count()).group_by(changes.c.week, changes.c.kind)
+    ).all()
+    counts: list[dict[str, int]] = [{} for _ in periods]
+    for week, kind, n in rows:
+        counts[int(week)][kind] = int(n)
+    return counts
 
 
 def _newest(scope: ReportScope, period: Period) -> dict[str, list[Change]]:
-    changes = _changes(scope, period.start(), period.end())
+    """The newest changes of each kind in the period, with the deal, from → to, who and why."""
+    changes = _changes(scope, [period])
+    newest_first = (changes.c.at.desc(), changes.c.source.desc(), changes.c.seq.desc())
     ranked = select(
-        changes,
-        func.row_number()
-        .over(
-            partition_by=changes.c.kind,
-            order_by=(changes.c.at.desc(), changes.c.source.desc(), changes.c.seq.desc()),
-        )
-        .label("n"),
+        changes.c.kind,
+        changes.c.source,
+        changes.c.seq,
+        func.row_number().over(partition_by=changes.c.kind, order_by=newest_first).label("n"),
     ).subquery()
+    shown = select(ranked.c.kind, ranked.c.source, ranked.c.seq).where(ranked.c.n <= ROWS_PER_KIND).subquery()
+    e, f = StageEvent, FieldChange
+    moves = select(
+        shown.c.kind,
+        e.deal_id,
+        e.from_stage,
+        e.to_stage,
+        e.user_id,
+        e.at,
+        func.coalesce(e.lost_reason_key, e.reason),
+        literal(0),
+        e.id,
+    ).join(e, and_(shown.c.source == 0, e.id == shown.c.seq))
+    fields = select(
+        shown.c.kind, f.entity_id, f.old_value, f.new_value, f.user_id, f.at, literal(""), literal(1), f.id
+    ).join(f, and_(shown.c.source == 1, f.id == shown.c.seq))
+    both = union_all(moves, fields).subquery()
+    c = list(both.c)
     rows = db.session.execute(
-        select(ranked, Deal.title, func.coalesce(User.name, null()))
-        .join(Deal, Deal.id == ranked.c.deal_id)
-        .outerjoin(User, User.id == ranked.c.user_id)
-        .where(ranked.c.n <= ROWS_PER_KIND)
-        .order_by(ranked.c.at.desc(), ranked.c.source.desc(), ranked.c.seq.desc())
+        select(*c, Deal.title, User.name)
+        .join(Deal, Deal.id == c[1])
+        .outerjoin(User, User.id == c[4])
+        .order_by(c[5].desc(), c[7].desc(), c[8].desc())
     ).all()
     found: dict[str, list[Change]] = {kind: [] for kind in KINDS}
-    for row in rows:
-        found[row.kind].append(
-            Change(
-                row.kind,
-                row.deal_id,
-                row.title,
-                row.from_value,
-                row.to_value,
-                row.user_id,
-                row[-1] or "",
-                row.at,
-                row.note or "",
-            )
-        )
+    for kind, deal_id, old, new, user_id, at, note, _source, _seq, title, user_name in rows:
+        found[kind].append(Change(kind, deal_id, title, old, new, user_id, user_name or "", at, note or ""))
     return found
 
 
@@ -179,7 +183,11 @@ def week_over_week(
     changed in the week, each kind counted for both weeks."""
     compare = compare or week.previous_week()
     moment = now or utcnow()
-    this_week, that_week = _counts(scope, week), _counts(scope, compare)
+    apart = week.last < compare.first or compare.last < week.first
+    # Two weeks apart are counted in one pass; a week compared with itself (or overlapping) is counted on its own.
+    this_week, that_week = (
+        _counts(scope, [week, compare]) if apart else [_counts(scope, [week])[0], _counts(scope, [compare])[0]]
+    )
     newest = _newest(scope, week)
     return WeekReport(
         week=week,
