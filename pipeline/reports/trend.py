@@ -10,7 +10,7 @@ from pipeline.core.timeutil import local_date
 from pipeline.reports.figures import StageTotals, open_totals
 from pipeline.reports.periods import Period, week_containing
 from pipeline.reports.scope import ReportScope
-from pipeline.reports.snapshot import pipeline_at
+from pipeline.reports.snapshot import pipelines_at
 
 MAX_WEEKS = 26
 
@@ -27,11 +27,13 @@ def weekly_trend(scope: ReportScope, weeks: int = 12, now: datetime | None = Non
     """The open pipeline at the end of each of the last `weeks` ISO weeks, the running week last (at now)."""
     moment = now or utcnow()
     week = week_containing(local_date(moment))
-    points = []
+    shown = []
     for _ in range(max(1, min(weeks, MAX_WEEKS))):
-        points.append(TrendPoint(week, open_totals(pipeline_at(scope, min(week.end(), moment)))))
+        shown.append(week)
         week = week.previous_week()
-    return points[::-1]
+    shown.reverse()
+    pipelines = pipelines_at(scope, [min(w.end(), moment) for w in shown])  # one pass over the weeks' history
+    return [TrendPoint(w, open_totals(p)) for w, p in zip(shown, pipelines, strict=True)]
 
 
 def trend_to(scope: ReportScope, week: Period, weeks: int = 12, now: datetime | None = None) -> list[TrendPoint]:

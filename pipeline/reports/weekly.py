@@ -17,7 +17,7 @@ from pipeline.extensions import db
 from pipeline.reports.figures import StageTotals
 from pipeline.reports.periods import Period
 from pipeline.reports.scope import ReportScope
-from pipeline.reports.snapshot import pipeline_at
+from pipeline.reports.snapshot import pipelines_at
 
 KINDS: tuple[str, ...] = (
     "created",
@@ -189,10 +189,11 @@ def week_over_week(
         _counts(scope, [week, compare]) if apart else [_counts(scope, [week])[0], _counts(scope, [compare])[0]]
     )
     newest = _newest(scope, week)
+    now_then = pipelines_at(scope, [min(week.end(), moment), min(compare.end(), moment)])
     return WeekReport(
         week=week,
         compare=compare,
-        now=pipeline_at(scope, min(week.end(), moment)),
-        before=pipeline_at(scope, min(compare.end(), moment)),
+        now=now_then[0],
+        before=now_then[1],
         changes=[ChangeList(k, this_week.get(k, 0), that_week.get(k, 0), newest[k]) for k in KINDS],
     )

@@ -6,8 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pipeline.reports.figures import open_totals
 from pipeline.reports.periods import iso_week
 from pipeline.reports.scope import ReportScope
+from pipeline.reports.snapshot import pipeline_at, pipelines_at
 from pipeline.reports.trend import weekly_trend
 from pipeline.reports.weekly import KINDS, week_over_week
 from tests.reports.conftest import MAR, local
@@ -98,3 +100,13 @@ def test_the_trend_is_the_open_pipeline_as_each_week_ended(week: Any) -> None:
     # B in 报价 at 150,000, C in 考察, F in 成交.
     assert [p.open.count for p in points] == [4, 3, 3]
     assert points[-1].open.amount == Decimal("280000.00")
+
+
+def test_several_moments_in_one_pass_equal_each_moment_on_its_own(week: Any, people: Any) -> None:
+    moments = [local(MAR[d], h) for d in (1, 2, 4, 8, 9, 10, 12) for h in (0, 10, 23)] + [LATER]
+    for scope in (ReportScope(), ReportScope(team_id=people.rep.team_id), ReportScope(strategy="flanking")):
+        together = pipelines_at(scope, list(reversed(moments)))
+        assert together == [pipeline_at(scope, m) for m in reversed(moments)]
+        assert [p.open for p in weekly_trend(scope, weeks=3, now=local(MAR[11], 12))] == [
+            open_totals(pipeline_at(scope, m)) for m in (W10.start(), W10.end(), local(MAR[11], 12))
+        ]
