@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -19,6 +19,11 @@ def team_zone() -> ZoneInfo:
 def local_date(moment: datetime) -> date:
     """The calendar date of an aware moment in the business time zone."""
     return moment.astimezone(team_zone()).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """00:00 of a local date in the business time zone, as the aware UTC moment history is stored in."""
+    return datetime.combine(day, time.min, tzinfo=team_zone()).astimezone(UTC)
 
 
 def whole_days_since(moment: datetime, today: date, zone: ZoneInfo | None = None) -> int:

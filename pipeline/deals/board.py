@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
-from pipeline.core.timeutil import team_zone, whole_days_since
+from pipeline.core.timeutil import local_midnight, team_zone, whole_days_since
 from pipeline.deals.method import STAGE_KEYS, STAGES, Stage
 from pipeline.deals.models import Deal, DealChecklistItem
 from pipeline.extensions import db
@@ -78,6 +78,17 @@ class Column:
 def stall_days(overrides: Mapping[str, int] | None = None) -> dict[str, int]:
     """Each stage's stall threshold in days, the defaults overridden by configuration."""
     return {**DEFAULT_STALL_DAYS, **(overrides or {})}
+
+
+def stalled_deals(today: date, limits: Mapping[str, int]) -> ColumnElement[bool]:
+    """Deals past their stage's threshold, as a WHERE clause: more whole local days in the stage than allowed
+    means the stage was entered before local midnight that many days ago (the cards' rule, through the index)."""
+    return or_(
+        *(
+            and_(Deal.stage == key, Deal.stage_entered_at < local_midnight(today - timedelta(days=limits[key])))
+            for key in STAGE_KEYS
+        )
+    )
 
 
 def _conditions(user: User, wanted: BoardFilter) -> list[ColumnElement[bool]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +20,9 @@ from pipeline.activities.models import Activity
 from pipeline.activities.services import ActivityRow, recent
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to
-from pipeline.core.timeutil import team_zone, whole_days_since
-from pipeline.deals.board import stall_days
-from pipeline.deals.method import DONE, LOST, OPEN_STAGES, STAGE_KEYS
+from pipeline.core.timeutil import whole_days_since
+from pipeline.deals.board import stall_days, stalled_deals
+from pipeline.deals.method import DONE, LOST, OPEN_STAGES
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
@@ -72,11 +72,6 @@ class MyDay:
     closing_totals: list[Total]
     activities: list[ActivityRow]
     more: dict[str, bool]
-
-
-def _start_of(day: date) -> datetime:
-    """The first moment of `day` in the team's time zone, in UTC (how moments are stored)."""
-    return datetime.combine(day, time.min, tzinfo=team_zone()).astimezone(UTC)
 
 
 def _deals(where: list[ColumnElement[bool]], order: list[Any], today: date, limits: Mapping[str, int]) -> list[DayDeal]:
@@ -136,14 +131,7 @@ def my_day(user: User, today: date, *, team: bool = False, thresholds: Mapping[s
         today,
         limits,
     )
-    # Stalled exactly as the board says it: more whole days in the stage (in the team's zone) than the threshold.
-    stuck = or_(
-        *(
-            and_(Deal.stage == key, Deal.stage_entered_at < _start_of(today - timedelta(days=limits[key])))
-            for key in STAGE_KEYS
-        )
-    )
-    stalled = _deals([deal_scope, stuck], [Deal.stage_entered_at, Deal.id], today, limits)
+    stalled = _deals([deal_scope, stalled_deals(today, limits)], [Deal.stage_entered_at, Deal.id], today, limits)
     this_month = [
         deal_scope,
         Deal.stage.in_(OPEN_STAGES),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from pipeline.core.models import CENT
 from pipeline.deals.method import STAGES
 
-CENT = Decimal("0.01")
 SMALL_SAMPLE = 10  # fewer decided deals than this and a win rate says little: the pages say so
 
 

@@ -14,6 +14,7 @@ from pipeline.deals.method import OPEN_STAGES, WON_STATES
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 from pipeline.reports.figures import from_cents, stage_totals
+from pipeline.reports.periods import add_months
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.sql import DEAL_CENTS, year_month
 
@@ -52,16 +53,11 @@ class Forecast:
         return sum((r.weighted for r in self.rows), Decimal("0.00"))
 
 
-def _shift(month: date, by: int) -> date:
-    index = month.year * 12 + month.month - 1 + by
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def forecast(scope: ReportScope, today: date | None = None) -> Forecast:
     """Where the open deals are expected to close, month by month, and what was won in each month."""
     today = today or local_date(utcnow())
     this_month = today.replace(day=1)
-    months = [_shift(this_month, k) for k in range(-MONTHS_BACK, MONTHS_AHEAD + 1)]
+    months = [add_months(this_month, k) for k in range(-MONTHS_BACK, MONTHS_AHEAD + 1)]
     keys = [m.strftime("%Y-%m") for m in months]
     month_key = year_month(Deal.expected_close_date)
     opened = db.session.execute(
@@ -73,7 +69,7 @@ def forecast(scope: ReportScope, today: date | None = None) -> Forecast:
         db.session.execute(
             select(year_month(Deal.won_on), func.sum(DEAL_CENTS))
             .where(scope.deals(), Deal.stage.in_(WON_STATES), Deal.won_on >= months[0])
-            .where(Deal.won_on < _shift(months[-1], 1))
+            .where(Deal.won_on < add_months(months[-1], 1))
             .group_by(year_month(Deal.won_on))
         ).all()
     )

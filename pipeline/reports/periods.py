@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from pipeline.core.timeutil import team_zone
+from pipeline.core.timeutil import local_midnight
 
 ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -43,11 +43,6 @@ class Period:
         return Period(self.first - timedelta(days=7), self.last - timedelta(days=7))
 
 
-def local_midnight(day: date) -> datetime:
-    """00:00 of a local date in the team's zone, as an aware UTC moment."""
-    return datetime.combine(day, time(0), tzinfo=team_zone()).astimezone(UTC)
-
-
 def week_containing(day: date) -> Period:
     """The ISO week (Monday … Sunday) a date falls in."""
     monday = day - timedelta(days=day.weekday())
@@ -66,15 +61,18 @@ def iso_week(text: str) -> Period:
     return week_containing(monday)
 
 
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after (or before) the month `day` falls in."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def quarter_containing(day: date) -> Period:
     """The calendar quarter a date falls in."""
     first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    after = date(first.year + (first.month + 2) // 12, (first.month + 2) % 12 + 1, 1)
-    return Period(first, after - timedelta(days=1))
+    return Period(first, add_months(first, 3) - timedelta(days=1))
 
 
 def month_containing(day: date) -> Period:
     """The calendar month a date falls in."""
-    first = day.replace(day=1)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return Period(first, after - timedelta(days=1))
+    return Period(day.replace(day=1), add_months(day, 1) - timedelta(days=1))

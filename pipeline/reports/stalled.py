@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date, whole_days_since
-from pipeline.deals.board import stall_days
+from pipeline.deals.board import stall_days, stalled_deals
 from pipeline.deals.method import STAGE_KEYS
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
-from pipeline.reports.periods import local_midnight
 from pipeline.reports.scope import ReportScope
 
 SHOWN_PER_STAGE = 50
@@ -53,13 +52,7 @@ def stalled(scope: ReportScope, today: date | None = None) -> list[StalledStage]
     """Per stage, the deals in scope whose whole days in the stage exceed its threshold (the board's rule)."""
     today = today or local_date(utcnow())
     limits = stall_days(current_app.config.get("PIPELINE_STALL_DAYS"))
-    # More than N whole local days in the stage means it was entered before local midnight N days ago.
-    past = or_(
-        *(
-            and_(Deal.stage == key, Deal.stage_entered_at < local_midnight(today - timedelta(days=limits[key])))
-            for key in STAGE_KEYS
-        )
-    )
+    past = stalled_deals(today, limits)
     counts = dict(
         db.session.execute(select(Deal.stage, func.count()).where(scope.deals(), past).group_by(Deal.stage)).all()
     )
