@@ -62,6 +62,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.deals import cli as deals_cli
     from pipeline.deals import views as deals_views
     from pipeline.demo import cli as demo_cli
+    from pipeline.exports import cli as export_cli
     from pipeline.extensions import api
     from pipeline.reports import api as reports_api
     from pipeline.reports import views as report_views
@@ -77,5 +78,5 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(influence_views.bp)
     app.register_blueprint(report_views.bp)
-    for group in (auth_cli, deals_cli, demo_cli):
+    for group in (auth_cli, deals_cli, demo_cli, export_cli):
         group.register(app)

@@ -76,6 +76,14 @@ def required_influences(value: str | Iterable[str]) -> frozenset[str]:
     return frozenset(keys)
 
 
+def smtp_security(text: str) -> str:
+    """PIPELINE_SMTP_SECURITY: none (a relay on the same host or network), starttls (port 587) or ssl (465)."""
+    value = text.strip().lower()
+    if value not in ("none", "starttls", "ssl"):
+        raise ValueError(f"PIPELINE_SMTP_SECURITY: {text!r} is not none, starttls or ssl")
+    return value
+
+
 def defaults(instance_path: Path) -> dict[str, Any]:
     """Settings for a running app; tests and deployments override them."""
     return {
@@ -113,5 +121,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PIPELINE_LOGIN_LIMIT_PER_ACCOUNT": rate_limit("PIPELINE_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "PIPELINE_LOGIN_LIMIT_PER_ADDRESS": rate_limit("PIPELINE_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "PIPELINE_CHECK_MIGRATED": True,
+        # Where `pipeline export weekly --mail-to` sends the file: an SMTP relay (PIPELINE_SMTP_SECURITY none,
+        # starttls or ssl); the password only ever from the environment.
+        "PIPELINE_SMTP_HOST": os.environ.get("PIPELINE_SMTP_HOST", "localhost"),
+        "PIPELINE_SMTP_PORT": int(os.environ.get("PIPELINE_SMTP_PORT", "25")),
+        "PIPELINE_SMTP_SECURITY": smtp_security(os.environ.get("PIPELINE_SMTP_SECURITY", "none")),
+        "PIPELINE_SMTP_USER": os.environ.get("PIPELINE_SMTP_USER", ""),
+        "PIPELINE_SMTP_PASSWORD": os.environ.get("PIPELINE_SMTP_PASSWORD", ""),
+        "PIPELINE_MAIL_FROM": os.environ.get("PIPELINE_MAIL_FROM", "pipeline@localhost"),
+        "PIPELINE_MAIL_MAX_BYTES": int(os.environ.get("PIPELINE_MAIL_MAX_BYTES", str(20 * 1024 * 1024))),
         "PIPELINE_PASSWORD_PROFILE": "RFC_9106_LOW_MEMORY",
     }

@@ -238,7 +238,7 @@ def _stage_delta(label: str, now: StageTotals, before: StageTotals) -> StageDelt
     )
 
 
-def _values(change: Change, reasons: Mapping[str, str]) -> tuple[str, str, str]:
+def change_values(change: Change, reasons: Mapping[str, str]) -> tuple[str, str, str]:
     """(from, to, note) of a change in words: stage and strategy names, money, dates; a lost reason's label."""
     if change.kind == "amount_changed":
         shown = (money(change.from_value) or NONE, money(change.to_value) or NONE)
@@ -263,7 +263,7 @@ def week_view(report: WeekReport) -> tuple[list[StageDelta], StageDelta, list[Ch
     for changes in report.changes:
         rows = []
         for c in changes.rows:
-            from_text, to_text, note = _values(c, reasons)
+            from_text, to_text, note = change_values(c, reasons)
             rows.append(
                 ChangeRow(f"{deal_url}/{c.deal_id}", c.title, from_text, to_text, note, c.user_name, local_time(c.at))
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -136,17 +137,8 @@ def _counts(scope: ReportScope, periods: list[Period]) -> list[dict[str, int]]:
     return counts
 
 
-def _newest(scope: ReportScope, period: Period) -> dict[str, list[Change]]:
-    """The newest changes of each kind in the period, with the deal, from → to, who and why."""
-    changes = _changes(scope, [period])
-    newest_first = (changes.c.at.desc(), changes.c.source.desc(), changes.c.seq.desc())
-    ranked = select(
-        changes.c.kind,
-        changes.c.source,
-        changes.c.seq,
-        func.row_number().over(partition_by=changes.c.kind, order_by=newest_first).label("n"),
-    ).subquery()
-    shown = select(ranked.c.kind, ranked.c.source, ranked.c.seq).where(ranked.c.n <= ROWS_PER_KIND).subquery()
+def _details(shown: Any, newest_first: bool) -> Any:
+    """The changes a (kind, source, seq) subquery names, in words: the deal, from → to, who, when and why."""
     e, f = StageEvent, FieldChange
     moves = select(
         shown.c.kind,
@@ -164,16 +156,43 @@ def _newest(scope: ReportScope, period: Period) -> dict[str, list[Change]]:
     ).join(f, and_(shown.c.source == 1, f.id == shown.c.seq))
     both = union_all(moves, fields).subquery()
     c = list(both.c)
-    rows = db.session.execute(
+    order = (c[5].desc(), c[7].desc(), c[8].desc()) if newest_first else (c[5], c[7], c[8])
+    return (
         select(*c, Deal.title, User.name)
         .join(Deal, Deal.id == c[1])
         .outerjoin(User, User.id == c[4])
-        .order_by(c[5].desc(), c[7].desc(), c[8].desc())
-    ).all()
+        .order_by(*order)
+    )
+
+
+def _change(row: Any) -> Change:
+    kind, deal_id, old, new, user_id, at, note, _source, _seq, title, user_name = row
+    return Change(kind, deal_id, title, old, new, user_id, user_name or "", at, note or "")
+
+
+def _newest(scope: ReportScope, period: Period) -> dict[str, list[Change]]:
+    """The newest changes of each kind in the period, with the deal, from → to, who and why."""
+    changes = _changes(scope, [period])
+    newest_first = (changes.c.at.desc(), changes.c.source.desc(), changes.c.seq.desc())
+    ranked = select(
+        changes.c.kind,
+        changes.c.source,
+        changes.c.seq,
+        func.row_number().over(partition_by=changes.c.kind, order_by=newest_first).label("n"),
+    ).subquery()
+    shown = select(ranked.c.kind, ranked.c.source, ranked.c.seq).where(ranked.c.n <= ROWS_PER_KIND).subquery()
     found: dict[str, list[Change]] = {kind: [] for kind in KINDS}
-    for kind, deal_id, old, new, user_id, at, note, _source, _seq, title, user_name in rows:
-        found[kind].append(Change(kind, deal_id, title, old, new, user_id, user_name or "", at, note or ""))
+    for row in db.session.execute(_details(shown, newest_first=True)):
+        found[row[0]].append(_change(row))
     return found
+
+
+def changes_in(scope: ReportScope, period: Period, batch: int = 2000) -> Iterator[Change]:
+    """Every change of the deals in scope within the period, oldest first, streamed (the export lists them all)."""
+    changes = _changes(scope, [period])
+    every = select(changes.c.kind, changes.c.source, changes.c.seq).subquery()
+    for row in db.session.execute(_details(every, newest_first=False).execution_options(yield_per=batch)):
+        yield _change(row)
 
 
 def week_over_week(

@@ -1,0 +1,157 @@
+"""The workbook, written by XlsxWriter in constant-memory mode: each row reaches disk as soon as it is complete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from pipeline.core.timeutil import team_zone
+from pipeline.exports.cells import CENTS, DATE, INT, MOMENT, SIGNED, Column, is_formula_like
+from pipeline.exports.weekly import Sheet
+
+EXCEL_ROWS = 1_048_576  # rows a sheet can hold; a longer table goes on in a second sheet "<name> (2)"
+PROGRESS_EVERY = 1000
+MONEY_FORMATS = {"CNY": '"¥"#,##0.00'}
+
+Progress = Callable[[int], None]
+CellWriter = Callable[[int, int, Any, tuple[Any, ...]], Any]
+
+
+class _Formats:
+    """Each cell format made once: dates, moments, money per currency, counts, headers, and quoted text."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.book = book
+        self.header = book.add_format({"bold": True, "bg_color": "#E8EEF4", "bottom": 1, "text_wrap": True})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
+        self.moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.int = book.add_format({"num_format": "0"})
+        self.signed = book.add_format({"num_format": "+#,##0;-#,##0;0"})
+        self.quoted = book.add_format({"quote_prefix": True})  # shown as typed, never evaluated (even when edited)
+        self._money: dict[str, Format] = {}
+
+    def money(self, currency: str) -> Format:
+        found = self._money.get(currency)
+        if found is None:
+            code = MONEY_FORMATS.get(currency, f'"{currency} "#,##0.00')
+            found = self._money[currency] = self.book.add_format({"num_format": code})
+        return found
+
+
+def _cell_writer(
+    sheet: Worksheet, column: Column, formats: _Formats
+) -> Callable[[int, int, Any, tuple[Any, ...]], Any]:
+    """How one column's cells are written: numbers as numbers, dates as Excel dates, text never as a formula."""
+    zone = team_zone()
+
+    def text(r: int, c: int, value: Any, row: tuple[Any, ...]) -> Any:
+        if is_formula_like(value):
+            return sheet.write_string(r, c, value, formats.quoted)
+        return sheet.write_string(r, c, value)
+
+    if column.kind == INT:
+        return lambda r, c, value, row: sheet.write_number(r, c, value, formats.int)
+    if column.kind == SIGNED:
+        return lambda r, c, value, row: sheet.write_number(r, c, value, formats.signed)
+    if column.kind == DATE:
+        return lambda r, c, value, row: sheet.write_datetime(r, c, value, formats.date)
+    if column.kind == MOMENT:
+
+        def moment(r: int, c: int, value: datetime, row: tuple[Any, ...]) -> Any:
+            return sheet.write_datetime(r, c, value.astimezone(zone).replace(tzinfo=None), formats.moment)
+
+        return moment
+    if column.kind == CENTS:
+        at = column.currency_at
+
+        def money(r: int, c: int, value: int, row: tuple[Any, ...]) -> Any:
+            return sheet.write_number(r, c, value / 100, formats.money(row[at] if at is not None else "CNY"))
+
+        return money
+    return text
+
+
+class _Table:
+    """One table on one or more sheets (a sheet holds at most EXCEL_ROWS rows): header frozen, filter on."""
+
+    def __init__(self, book: xlsxwriter.Workbook, formats: _Formats, spec: Sheet) -> None:
+        self.book, self.formats, self.spec = book, formats, spec
+        self.parts = 0
+        self.headers = [column.header() for column in spec.columns]
+        self._start()
+
+    def _start(self) -> None:
+        self.parts += 1
+        name = self.spec.name if self.parts == 1 else f"{self.spec.name} ({self.parts})"
+        self.sheet = sheet = self.book.add_worksheet(name[:31])
+        for c, column in enumerate(self.spec.columns):
+            sheet.set_column(c, c, column.width)
+        sheet.set_row(0, 30)
+        for c, header in enumerate(self.headers):
+            sheet.write_string(0, c, header, self.formats.header)
+        sheet.freeze_panes(1, 0)
+        self.writers = [_cell_writer(sheet, column, self.formats) for column in self.spec.columns]
+        self.text = _cell_writer(sheet, Column(str), self.formats)
+        self.row = 0
+
+    def _finish(self) -> None:
+        if self.spec.table:
+            self.sheet.autofilter(0, 0, max(self.row, 1), len(self.spec.columns) - 1)
+
+    def add(self, cells: tuple[Any, ...]) -> None:
+        if self.row == EXCEL_ROWS - 1:
+            self._finish()
+            self._start()
+        self.row += 1
+        r, writers = self.row, self.writers
+        if self.spec.table:
+            for c, value in enumerate(cells):
+                if value is not None:
+                    writers[c](r, c, value, cells)
+            return
+        for c, value in enumerate(cells):  # the summary: labels and notes may stand in figure columns
+            if isinstance(value, str):
+                self.text(r, c, value, cells)
+            elif value is not None:
+                writers[c](r, c, value, cells)
+
+    def close(self) -> None:
+        self._finish()
+
+
+def write_workbook(
+    sheets: Iterable[Sheet], target: str | IO[bytes], progress: Progress | None = None, tmpdir: str | None = None
+) -> dict[str, int]:
+    """Write the sheets to `target` (a path or a binary file); return how many rows each sheet got."""
+    book = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "tmpdir": tmpdir,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    formats = _Formats(book)
+    counts: dict[str, int] = {}
+    try:
+        for spec in sheets:
+            table = _Table(book, formats, spec)
+            n = 0
+            for n, cells in enumerate(spec.rows, 1):
+                table.add(cells)
+                if progress is not None and n % PROGRESS_EVERY == 0:
+                    progress(PROGRESS_EVERY)
+            if progress is not None:
+                progress(n % PROGRESS_EVERY)
+            table.close()
+            counts[spec.name] = n
+    finally:
+        book.close()
+    return counts
