@@ -1,0 +1,130 @@
+"""Files appear complete or not at all: a failing export leaves nothing behind and never touches an older file."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+
+from pipeline.core.audit import AuditEvent
+from pipeline.deals.models import Deal
+from pipeline.exports import weekly
+from pipeline.exports.services import write_export_file
+from pipeline.extensions import db
+from tests.exports.conftest import SHEETS, make_export, open_book
+
+FORMATS = ["xlsx", "csv"]
+REAL_DEALS_ON_BOARD = weekly.deals_on_board
+
+
+class Boom(RuntimeError):
+    pass
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    out.mkdir()
+    return out
+
+
+@pytest.fixture
+def failing_rows(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[list[str]]:
+    """Make the Deals sheet's row source fail after its first row; record the folder as it was at that moment."""
+    seen: list[list[str]] = []
+    real = REAL_DEALS_ON_BOARD
+
+    def deals_then_boom(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        rows = real(*args, **kwargs)
+        yield next(rows)
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        raise Boom("the database went away")
+
+    monkeypatch.setattr(weekly, "deals_on_board", deals_then_boom)
+    return seen
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_failing_export_leaves_neither_the_file_nor_a_temporary_one(
+    week: dict[str, Deal], folder: Path, failing_rows: list[list[str]], fmt: str
+) -> None:
+    target = folder / f"pipeline-2026-W10.{fmt}"
+    with pytest.raises(Boom):
+        write_export_file(make_export(), fmt, target)
+    # While it was writing, only a hidden temporary file beside the target existed, never the final name.
+    (during,) = failing_rows
+    assert len(during) == 1 and during[0].startswith(f".{target.name}.") and during[0].endswith(".part")
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_failing_export_leaves_an_existing_file_untouched(
+    week: dict[str, Deal], folder: Path, failing_rows: list[list[str]], fmt: str
+) -> None:
+    target = folder / f"pipeline-2026-W10.{fmt}"
+    target.write_bytes(b"last week's good file")
+    before = target.stat()
+    with pytest.raises(Boom):
+        write_export_file(make_export(), fmt, target)
+    assert target.read_bytes() == b"last week's good file"
+    assert target.stat().st_mtime_ns == before.st_mtime_ns and target.stat().st_ino == before.st_ino
+    assert [p.name for p in folder.iterdir()] == [target.name]
+
+
+def test_an_interrupted_export_cleans_up_too(
+    week: dict[str, Deal], folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = REAL_DEALS_ON_BOARD
+
+    def interrupted(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield next(real(*args, **kwargs))
+        raise KeyboardInterrupt  # Ctrl-C at a terminal
+
+    monkeypatch.setattr(weekly, "deals_on_board", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_export_file(make_export(), "xlsx", folder / "x.xlsx")
+    assert list(folder.iterdir()) == []
+
+
+def test_a_failing_workbook_leaves_no_scratch_files_in_the_temporary_folder(
+    week: dict[str, Deal], folder: Path, failing_rows: list[list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where XlsxWriter's constant-memory rows go
+    with pytest.raises(Boom):
+        write_export_file(make_export(), "xlsx", folder / "x.xlsx")
+    assert list(scratch.iterdir()) == [] and list(folder.iterdir()) == []
+    monkeypatch.setattr(weekly, "deals_on_board", REAL_DEALS_ON_BOARD)
+    write_export_file(make_export(), "xlsx", folder / "x.xlsx")
+    assert list(scratch.iterdir()) == [] and [p.name for p in folder.iterdir()] == ["x.xlsx"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_completed_export_has_exactly_the_final_name(week: dict[str, Deal], folder: Path, fmt: str) -> None:
+    target = folder / f"pipeline-2026-W10.{fmt}"
+    target.write_bytes(b"old")
+    written = write_export_file(make_export(), fmt, target)
+    assert [p.name for p in folder.iterdir()] == [target.name]
+    assert written.path == target and written.size == target.stat().st_size > 3
+    assert target.stat().st_mode & 0o777 == 0o644  # readable by the mail relay or a colleague, as any report
+    if fmt == "xlsx":
+        assert open_book(target).sheetnames == SHEETS["zh"]
+        assert written.rows == {"汇总": 15, "商机": 6, "本周变化": 9, "停滞": 2}
+    else:
+        assert written.rows == {"商机": 6}
+
+
+def test_a_failing_command_leaves_no_file_and_logs_nothing(
+    week: dict[str, Deal], runner: FlaskCliRunner, folder: Path, failing_rows: list[list[str]]
+) -> None:
+    result = runner.invoke(args=["export", "weekly", "--week", "2026-W10", "-o", str(folder)])
+    assert result.exit_code == 1 and isinstance(result.exception, Boom)
+    assert list(folder.iterdir()) == []
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
