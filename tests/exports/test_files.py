@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pipeline.core.audit import AuditEvent
 from pipeline.deals.models import Deal
@@ -74,6 +77,22 @@ def test_a_failing_export_leaves_an_existing_file_untouched(
     assert target.read_bytes() == b"last week's good file"
     assert target.stat().st_mtime_ns == before.st_mtime_ns and target.stat().st_ino == before.st_ino
     assert [p.name for p in folder.iterdir()] == [target.name]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_failing_export_closes_its_streaming_query(
+    week: dict[str, Deal], folder: Path, failing_rows: list[list[str]], fmt: str, is_postgres: bool
+) -> None:
+    """Rows are streamed through a server-side cursor on PostgreSQL: stopping midway must close it, not leave it
+    open in the transaction until a garbage collector complains (ResourceWarning) or the transaction ends."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(Boom):
+            write_export_file(make_export(), fmt, folder / f"x.{fmt}")
+        gc.collect()
+        if is_postgres:
+            assert db.session.scalar(text("SELECT count(*) FROM pg_cursors")) == 0
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_an_interrupted_export_cleans_up_too(
