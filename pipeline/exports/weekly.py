@@ -138,36 +138,39 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
     if only_stalled:
         query = query.where(stalled_deals(today, limits))
     zone = team_zone()
-    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        (id_, title, account, owner, team, stage, entered, cents, currency, close_on, strategy, next_step, due) = row[
-            :13
-        ]
-        entered_on = entered.astimezone(zone).date()
-        days = max((today - entered_on).days, 0)
-        percent = PERCENT[stage]
-        yield DealRow(
-            id_,
-            title,
-            account,
-            owner,
-            team or "",
-            stage,
-            entered_on,
-            days,
-            cents,
-            currency,
-            percent,
-            (cents * percent + 50) // 100,  # half up, as every weighted amount
-            close_on,
-            strategy,
-            next_step,
-            due,
-            row[13] or 0,
-            row[14] or 0,
-            row[15].astimezone(zone).date() if row[15] is not None else None,
-            limits[stage],
-            days > limits[stage],
-        )
+    # Closed when the caller stops early (a failing writer): on PostgreSQL the rows come through a server-side
+    # cursor, which would otherwise stay open in the transaction.
+    with db.session.execute(query.execution_options(yield_per=BATCH)) as result:
+        for row in result:
+            (id_, title, account, owner, team, stage, entered, cents, currency, close_on, strategy, next_step, due) = (
+                row[:13]
+            )
+            entered_on = entered.astimezone(zone).date()
+            days = max((today - entered_on).days, 0)
+            percent = PERCENT[stage]
+            yield DealRow(
+                id_,
+                title,
+                account,
+                owner,
+                team or "",
+                stage,
+                entered_on,
+                days,
+                cents,
+                currency,
+                percent,
+                (cents * percent + 50) // 100,  # half up, as every weighted amount
+                close_on,
+                strategy,
+                next_step,
+                due,
+                row[13] or 0,
+                row[14] or 0,
+                row[15].astimezone(zone).date() if row[15] is not None else None,
+                limits[stage],
+                days > limits[stage],
+            )
 
 
 def count_on_board(scope: ReportScope) -> int:
