@@ -16,9 +16,10 @@ from sqlalchemy import func, select, text
 
 from pipeline.core.audit import AuditEvent
 from pipeline.deals.models import Deal
-from pipeline.exports import weekly
+from pipeline.exports import csvfile, weekly, xlsx
 from pipeline.exports.services import write_export_file
 from pipeline.extensions import db
+from tests.conftest import PG_URL
 from tests.exports.conftest import SHEETS, make_export, open_book
 
 FORMATS = ["xlsx", "csv"]
@@ -44,9 +45,12 @@ def failing_rows(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[list[str
 
     def deals_then_boom(*args: Any, **kwargs: Any) -> Iterator[Any]:
         rows = real(*args, **kwargs)
-        yield next(rows)
-        seen.append(sorted(p.name for p in folder.iterdir()))
-        raise Boom("the database went away")
+        try:
+            yield next(rows)
+            seen.append(sorted(p.name for p in folder.iterdir()))
+            raise Boom("the database went away")
+        finally:
+            rows.close()  # as a source failing inside itself would end its own query
 
     monkeypatch.setattr(weekly, "deals_on_board", deals_then_boom)
     return seen
@@ -92,6 +96,66 @@ def test_a_failing_export_closes_its_streaming_query(
         gc.collect()
         if is_postgres:
             assert db.session.scalar(text("SELECT count(*) FROM pg_cursors")) == 0
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.xfail(
+    bool(PG_URL),
+    strict=True,
+    reason="pipeline.reports.weekly.changes_in streams without closing its result: on PostgreSQL a failure midway "
+    "leaves its server-side cursor open (the fix made to exports.weekly.deals_on_board, outside this branch's scope)",
+)
+def test_a_failure_on_the_changes_sheet_leaves_nothing_behind(
+    week: dict[str, Deal], folder: Path, monkeypatch: pytest.MonkeyPatch, is_postgres: bool
+) -> None:
+    calls: list[int] = []
+    real = weekly.change_values
+
+    def second_change_fails(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise Boom("a label went missing")
+        return real(*args)
+
+    monkeypatch.setattr(weekly, "change_values", second_change_fails)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(Boom):
+            write_export_file(make_export(), "xlsx", folder / "x.xlsx")
+        gc.collect()
+        if is_postgres:
+            assert db.session.scalar(text("SELECT count(*) FROM pg_cursors")) == 0
+    assert len(calls) == 2 and list(folder.iterdir()) == []
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_writer_failing_midway_ends_the_query_too(
+    week: dict[str, Deal], folder: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, is_postgres: bool
+) -> None:
+    """A full disk stops the writer with the Deals query half read: no file, and no cursor left open."""
+    calls: list[str] = []
+
+    def full_disk(text: str) -> Any:
+        calls.append(text)
+        if text == "B 项目":  # the fourth deal's title: the Deals query is half read
+            raise OSError(28, "No space left on device")
+        return real(text)
+
+    if fmt == "xlsx":
+        real = xlsx.is_formula_like
+        monkeypatch.setattr(xlsx, "is_formula_like", full_disk)
+    else:
+        real = csvfile.neutralised
+        monkeypatch.setattr(csvfile, "neutralised", full_disk)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(OSError):
+            write_export_file(make_export(), fmt, folder / f"x.{fmt}")
+        gc.collect()
+        if is_postgres:
+            assert db.session.scalar(text("SELECT count(*) FROM pg_cursors")) == 0
+    assert "B 项目" in calls and "F 项目" not in calls and list(folder.iterdir()) == []
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
