@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 
 from pipeline.accounts.models import Account
 from pipeline.activities.models import Activity
@@ -33,7 +33,7 @@ from pipeline.reports.snapshot import pipelines_at
 from pipeline.reports.sql import raw_cents
 from pipeline.reports.weekly import changes_in
 
-BATCH = 2000  # rows fetched per round trip while streaming
+BATCH = 1000  # rows fetched per round trip while streaming: a few hundred KB in memory at a time
 PERCENT = {s.key: int(s.probability * 100) for s in STAGES}
 STAGE_ORDER = case({key: i for i, key in enumerate(STAGE_KEYS)}, value=Deal.stage)
 
@@ -138,6 +138,7 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
     if only_stalled:
         query = query.where(stalled_deals(today, limits))
     zone = team_zone()
+    plan_for_every_row()
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
         (id_, title, account, owner, team, stage, entered, cents, currency, close_on, strategy, next_step, due) = row[
             :13
@@ -168,6 +169,14 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
             limits[stage],
             days > limits[stage],
         )
+
+
+def plan_for_every_row() -> None:
+    """On PostgreSQL, plan the streamed query for reading all its rows (a cursor is planned for the first 10%)
+    and let it sort in memory; both only for the rest of this transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def count_on_board(scope: ReportScope) -> int:
