@@ -27,6 +27,7 @@ from pipeline.accounts.models import Account
 from pipeline.activities.models import Activity
 from pipeline.activities.services import log_activity
 from pipeline.auth.models import Team, User
+from pipeline.auth.services import create_user
 from pipeline.deals import services
 from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem
 from pipeline.exports.services import write_export
@@ -196,6 +197,39 @@ def week(story: Story, people: People) -> dict[str, Deal]:
     s.move(i, "advance", local(date(2026, 2, 3)))
     s.tick(i, "map_capabilities", "assess_competition", "examine_obstacles", at=local(date(2026, 2, 4)))
     return s.deals
+
+
+# ---- Formula-like user text ---------------------------------------------------------------------------------
+
+# Each of these starts a formula (or a DDE payload) in Excel, WPS or LibreOffice.
+TITLES = ["=1+1", "+1+1", "-1+1", "@SUM(A1:A2)", '=HYPERLINK("http://evil.example","点这里")']
+ACCOUNTS = ["\t=1+1", "\r=1+1", "   =1+1", "=cmd|' /C calc'!A0"]  # accounts keep their text as typed
+NEXT_STEPS = [" =1+1", "\t@SUM(1)", "+86 138 0000 0000", "-"]
+OWNERS = ["=2+3", "@张三", "-李四", "+王五"]
+HARMLESS = ["ABC-123", "报价 = 成本 + 利润", "a@b.com", "1+1", "第一期 -50%"]
+
+
+@pytest.fixture
+def hostile(people: People, make_account: Callable[..., Account]) -> dict[str, list[str]]:
+    """Deals whose user text is formula-like (and some that only look close), every one in week 10."""
+    team = "=团队!A1"
+    owners = [
+        create_user(f"o{n}@example.com", name, "rep", team=team if n == 0 else "华东") for n, name in enumerate(OWNERS)
+    ]
+    db.session.commit()
+    for n, title in enumerate(TITLES + HARMLESS):
+        owner = owners[n % len(owners)]
+        account = make_account(owner, name=(ACCOUNTS + HARMLESS)[n % (len(ACCOUNTS) + len(HARMLESS))])
+        next_step = (NEXT_STEPS + HARMLESS)[n % (len(NEXT_STEPS) + len(HARMLESS))]
+        deal = services.create_deal(owner, account, title, at=mar(3), amount=Decimal("1234.50"), next_step=next_step)
+        db.session.flush()
+        services.move(people.admin, deal, "advance", at=mar(4), override=True, reason="=2*3 原因")
+        services.update_deal(owner, deal, {"amount": Decimal("2000")}, None, at=mar(5))
+    db.session.commit()
+    return {
+        "text": TITLES + ACCOUNTS + NEXT_STEPS + OWNERS + [team, "=2*3 原因"],
+        "harmless": HARMLESS,
+    }
 
 
 # ---- Reading files back -----------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from tests.exports.conftest import (
     cents_half_up,
     deal_row,
     expected_deals,
+    local,
     make_export,
     mar,
     open_book,
@@ -372,3 +373,28 @@ def test_the_export_is_the_board_when_the_file_was_made(week: dict[str, Deal]) -
     assert rows == [deal_row(e) for e in expected_deals(date(2026, 3, 21))]
     assert {row[0]: row[7] for row in rows}[week["D"].id] == 19
     assert later.today == date(2026, 3, 21) and MADE_AT.date() == date(2026, 3, 11)
+
+
+def test_outcomes_that_no_longer_stand_are_listed_as_changes_but_not_counted(story: Any, people: People) -> None:
+    """Lost then reopened, won then moved back, in the same week: four changes, no outcome (docs/reports.md)."""
+    p = story.deal("P", people.rep, mar(2, 9), "70000", strategy="frontal")
+    story.move(p, "lose", mar(3))
+    story.move(p, "reopen", mar(4), reason="客户回心转意")
+    q = story.deal("Q", people.rep_b, local(date(2026, 1, 5)), "90000", strategy="frontal")
+    story.advance_to(q, "close", local(date(2026, 2, 1)))
+    story.move(q, "advance", mar(5))
+    story.move(q, "revert", mar(6), reason="合同未签")
+    story.edit(q, mar(7), strategy=None)  # cleared: a change of strategy too
+    book = book_of()
+    summary = {row[0]: row[1:] for row in values(book["汇总"]) if row[0]}
+    assert summary["本周赢单"][:3] == (0, 0, 0) and summary["本周输单"][:3] == (0, 0, 0)
+    assert values(book["本周变化"]) == [
+        (datetime(2026, 3, 2, 9), "创建", p.id, "P 项目", "—", "确认", "王芳", None),
+        (datetime(2026, 3, 3, 10), "输单", p.id, "P 项目", "确认", "输单", "管理员", "价格没有竞争力"),
+        (datetime(2026, 3, 4, 10), "重新打开", p.id, "P 项目", "输单", "确认", "管理员", "客户回心转意"),
+        (datetime(2026, 3, 5, 10), "赢单", q.id, "Q 项目", "成交", "跟进", "管理员", "按计划"),
+        (datetime(2026, 3, 6, 10), "退回", q.id, "Q 项目", "跟进", "成交", "管理员", "合同未签"),
+        (datetime(2026, 3, 7, 10), "策略变更", q.id, "Q 项目", "正面出击", "—", "管理员", None),
+    ]
+    deals = {row[0]: row for row in values(book["商机"])}
+    assert (deals[p.id][5], deals[q.id][5], deals[q.id][13]) == ("确认", "成交", None)
