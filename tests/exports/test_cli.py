@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 import pty
@@ -22,7 +23,7 @@ from pipeline.auth.models import Team, User
 from pipeline.auth.services import create_user
 from pipeline.core.audit import AuditEvent
 from pipeline.deals.models import Deal, StageEvent
-from pipeline.exports import cli, services
+from pipeline.exports import cli, services, xlsx
 from pipeline.extensions import db
 from tests.conftest import People
 from tests.exports.conftest import MADE_AT, SHEETS, TODAY, W10, expected_deals, open_book, values
@@ -294,3 +295,30 @@ def test_the_console_script_shows_no_progress_bar_when_piped_and_one_on_a_termin
     bar = b"".join(chunks).decode()
     assert "deals" in bar and "100%" in bar, bar
     assert "deals" not in shown.stdout and only_line(shown.stdout).startswith("wrote tty.xlsx: ")
+
+
+# ---- A file that cannot be written ------------------------------------------------------------------------------
+
+
+def test_a_full_disk_ends_in_one_line_not_a_traceback(
+    week: dict[str, Deal], runner: FlaskCliRunner, out: Path, clock: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(xlsx, "is_formula_like", full_disk)  # the first text cell written: the disk is full
+    result = export(runner, "--week", "2026-W10", "-o", str(out))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    line = only_line(result.stderr.strip())
+    assert "pipeline-2026-W10-全公司.xlsx" in line and "No space left on device" in line
+    assert result.stdout == "" and list(out.iterdir()) == [] and audit_events() == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be created")
+def test_the_console_script_says_in_one_line_that_it_cannot_write_there(
+    app: Flask, people: People, database_url: str
+) -> None:
+    done = _console(database_url, "--week", "2026-W10", "-o", "/proc/pipeline.xlsx", capture_output=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    line = only_line(done.stderr.strip())
+    assert line.startswith("pipeline: error: ") and "/proc/pipeline.xlsx" in line
