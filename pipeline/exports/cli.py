@@ -170,8 +170,11 @@ def weekly(
     name = file_name(export, fmt)
     with tempfile.TemporaryDirectory(prefix="pipeline-export-") as scratch:
         target = _target(output, name) if output is not None or not to else Path(scratch) / name
-        with _progress(export) as progress:
-            written = write_export_file(export, fmt, target, progress)
+        try:
+            with _progress(export) as progress:
+                written = write_export_file(export, fmt, target, progress)
+        except OSError as exc:  # a folder it may not write in, a full disk: one line, as for any wrong input
+            raise click.ClickException(f"could not write {target}: {exc.strerror or exc}") from None
         if to:
             with force_locale(locale):
                 subject = _("Pipeline %(week)s: %(scope)s", week=export.week.week_label(), scope=export.scope_name)
