@@ -37,6 +37,13 @@ class Inbox:
     """Every envelope the server accepted."""
 
     envelopes: list[Any] = field(default_factory=list)
+    unknown: set[str] = field(default_factory=set)  # mailboxes the server refuses (550)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
@@ -168,3 +175,19 @@ def test_a_file_over_the_mail_limit_is_refused(
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and "2,000" in line and "bytes" in line
     assert inbox.envelopes == [] and list(cwd.iterdir()) == [] and audit() == []
+
+
+def test_a_recipient_the_server_refuses_is_not_reported_as_mailed(
+    week: dict[str, Deal], runner: FlaskCliRunner, inbox: Inbox, cwd: Path
+) -> None:
+    inbox.unknown = {"b@y.com"}  # a mistyped lead: the server takes the mail for a@x.com only
+    result = export(runner, "--mail-to", "a@x.com,b@y.com")
+    (envelope,) = inbox.envelopes
+    assert envelope.rcpt_tos == ["a@x.com"]
+    assert result.exit_code == 1, result.output  # cron must notice that someone did not get the file
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "b@y.com" in line and "550" in line
+    assert "b@y.com" not in result.stdout
+    # The file did go to a@x.com: the audit log says so, and only that.
+    (event,) = audit()
+    assert event.details["mailed_to"] == ["a@x.com"]
