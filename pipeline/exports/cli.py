@@ -175,25 +175,33 @@ def weekly(
                 written = write_export_file(export, fmt, target, progress)
         except OSError as exc:  # a folder it may not write in, a full disk: one line, as for any wrong input
             raise click.ClickException(f"could not write {target}: {exc.strerror or exc}") from None
+        refused: dict[str, tuple[int, bytes]] = {}
         if to:
             with force_locale(locale):
                 subject = _("Pipeline %(week)s: %(scope)s", week=export.week.week_label(), scope=export.scope_name)
                 body = _mail_body(export)
             try:
-                send_file(to, subject, body, target, name, MEDIA_TYPES[fmt])
+                refused = send_file(to, subject, body, target, name, MEDIA_TYPES[fmt])
             except (smtplib.SMTPException, OSError) as exc:
                 host = f"{current_app.config['PIPELINE_SMTP_HOST']}:{current_app.config['PIPELINE_SMTP_PORT']}"
                 raise click.ClickException(f"could not mail {name} through {host}: {exc}") from None
         kept = output is not None or not to
+        mailed = [address for address in to if address not in refused]
         log_export(
             export,
             written if kept else Written(None, written.format, written.rows, written.size),
             via="cli",
-            mailed_to=to,
+            mailed_to=mailed,
         )
         click.echo(_report(written if kept else Written(None, fmt, written.rows, written.size)))
-        if to:
-            click.echo(f"mailed {name} to {', '.join(to)}")
+        if mailed:
+            click.echo(f"mailed {name} to {', '.join(mailed)}")
+        if refused:
+            db.session.commit()  # the file did reach the others: the log keeps that although the command fails
+            replies = "; ".join(
+                f"{a} ({code} {reply.decode(errors='replace')})" for a, (code, reply) in refused.items()
+            )
+            raise click.ClickException(f"the mail server refused {replies}")
 
 
 def register(app: Flask) -> None:

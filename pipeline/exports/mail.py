@@ -27,8 +27,13 @@ def recipients(text: str) -> list[str]:
     return found
 
 
-def send_file(to: Sequence[str], subject: str, body: str, attachment: Path, filename: str, media_type: str) -> None:
-    """Mail `attachment` to `to`; a file over PIPELINE_MAIL_MAX_BYTES is refused before connecting."""
+def send_file(
+    to: Sequence[str], subject: str, body: str, attachment: Path, filename: str, media_type: str
+) -> dict[str, tuple[int, bytes]]:
+    """Mail `attachment` to `to`; return the recipients the server refused (it raises when it refuses them all).
+
+    A file over PIPELINE_MAIL_MAX_BYTES is refused before connecting.
+    """
     config = current_app.config
     limit = int(config["PIPELINE_MAIL_MAX_BYTES"])
     size = attachment.stat().st_size
@@ -58,4 +63,4 @@ def send_file(to: Sequence[str], subject: str, body: str, attachment: Path, file
             smtp.starttls(context=context)
         if config.get("PIPELINE_SMTP_USER"):
             smtp.login(config["PIPELINE_SMTP_USER"], config.get("PIPELINE_SMTP_PASSWORD") or "")
-        smtp.send_message(message)
+        return smtp.send_message(message)
