@@ -144,7 +144,18 @@ def test_a_csv_with_o_is_kept_and_mailed(
     assert audit()[0].details["file"] == "week.csv"
 
 
-@pytest.mark.parametrize("addresses", ["not-an-address", "a@x.com,bob", "a@x.com, @y.com", "张三 <a@x.com>", " , "])
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        "not-an-address",
+        "a@x.com,bob",
+        "a@x.com, @y.com",
+        "张三 <a@x.com>",
+        " , ",
+        "a@x.com\nBcc: spy@evil.example",  # a second header smuggled in
+        "a@x.com>",
+    ],
+)
 def test_a_bad_address_exits_2_and_sends_nothing(
     week: dict[str, Deal], runner: FlaskCliRunner, inbox: Inbox, cwd: Path, addresses: str
 ) -> None:
@@ -191,3 +202,14 @@ def test_a_recipient_the_server_refuses_is_not_reported_as_mailed(
     # The file did go to a@x.com: the audit log says so, and only that.
     (event,) = audit()
     assert event.details["mailed_to"] == ["a@x.com"]
+
+
+def test_a_server_refusing_every_recipient_is_a_failure_to_mail(
+    week: dict[str, Deal], runner: FlaskCliRunner, inbox: Inbox, cwd: Path
+) -> None:
+    inbox.unknown = {"a@x.com"}
+    result = export(runner, "--mail-to", "a@x.com")
+    assert result.exit_code == 1 and inbox.envelopes == []
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "could not mail" in line and "a@x.com" in line
+    assert audit() == [] and list(cwd.iterdir()) == []
