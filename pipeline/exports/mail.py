@@ -22,7 +22,8 @@ def recipients(text: str) -> list[str]:
     for address in found:
         name, parsed = parseaddr(address)
         local, at, domain = parsed.rpartition("@")
-        if not parsed or name or not at or not local or "." not in domain or " " in parsed:
+        # The whole text must be the address: parseaddr finds one inside "a@x.com\nBcc: …" or "a@x.com>" too.
+        if parsed != address or name or not at or not local or "." not in domain or " " in parsed:
             raise InvalidInput({"mail_to": f"{address!r} is not an e-mail address"})
     return found
 
