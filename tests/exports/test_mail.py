@@ -213,3 +213,17 @@ def test_a_server_refusing_every_recipient_is_a_failure_to_mail(
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1 and "could not mail" in line and "a@x.com" in line
     assert audit() == [] and list(cwd.iterdir()) == []
+
+
+def test_in_english_the_subject_text_and_attachment_are_english(
+    week: dict[str, Deal], runner: FlaskCliRunner, inbox: Inbox, cwd: Path
+) -> None:
+    result = export(runner, "--lang", "en", "--mail-to", "boss@example.com")
+    assert result.exit_code == 0, result.output
+    (message,) = inbox.messages()
+    assert message["Subject"] == "Pipeline 2026-W10: Whole company"
+    body = message.get_body(("plain",)).get_content()
+    assert "Qualify: 1 (-1)" in body and "Won 1, lost 1 this week." in body
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "pipeline-2026-W10-Whole-company.xlsx"
+    assert openpyxl.load_workbook(io.BytesIO(attachment.get_content())).sheetnames == SHEETS["en"]

@@ -90,6 +90,8 @@ def test_in_another_zone_the_week_boundary_moves(week: dict[str, Deal], people: 
     assert deals == [deal_row(e) for e in expected_deals(date(2026, 3, 11), zone=UTC_ZONE)]
     b = {row[0]: row for row in deals}[week["B"].id]
     assert (b[6], b[7], b[19]) == (datetime(2026, 2, 8), 31, "是")
+    assert [row[4] for row in values(book["停滞"])] == [row[0] for row in deals if row[19] == "是"]
+    assert week["B"].id in {row[4] for row in values(book["停滞"])}
 
 
 @pytest.mark.parametrize("app_config", [{"PIPELINE_TIMEZONE": "America/Los_Angeles"}])
