@@ -28,8 +28,9 @@ from pipeline.activities.models import Activity
 from pipeline.activities.services import log_activity
 from pipeline.auth.models import Team, User
 from pipeline.auth.services import create_user
+from pipeline.core.changelog import FieldChange
 from pipeline.deals import services
-from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem
+from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, StageEvent
 from pipeline.exports.services import write_export
 from pipeline.exports.weekly import WeeklyExport
 from pipeline.extensions import db
@@ -353,6 +354,23 @@ def expected_deals(
         )
     order = list(PERCENT)
     return sorted(found, key=lambda e: (order.index(e.stage), _entered_at(e.id), e.id))
+
+
+def count_changes(period: Any) -> int:
+    """The week's changes as docs/reports.md counts them: every move, and the tracked field changes (amount,
+    strategy, and a close date moved later)."""
+    start, end = period.start(), period.end()
+    moves = db.session.scalar(select(func.count()).where(StageEvent.at >= start, StageEvent.at < end))
+    fields = db.session.scalars(
+        select(FieldChange).where(FieldChange.entity == "deal", FieldChange.at >= start, FieldChange.at < end)
+    ).all()
+    tracked = [
+        f
+        for f in fields
+        if f.field in ("amount", "strategy")
+        or (f.field == "expected_close_date" and f.old_value and f.new_value and f.new_value > f.old_value)
+    ]
+    return int(moves or 0) + len(tracked)
 
 
 def _entered_at(deal_id: int) -> datetime:

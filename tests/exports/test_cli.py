@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from pipeline.auth.models import Team, User
 from pipeline.auth.services import create_user
 from pipeline.core.audit import AuditEvent
-from pipeline.deals.models import Deal, StageEvent
+from pipeline.deals.models import Deal
 from pipeline.exports import cli, services, xlsx
 from pipeline.extensions import db
 from tests.conftest import People
-from tests.exports.conftest import MADE_AT, SHEETS, TODAY, W10, expected_deals, open_book, values
+from tests.exports.conftest import MADE_AT, SHEETS, TODAY, W10, count_changes, expected_deals, open_book, values
 
 PIPELINE = Path(sys.executable).with_name("pipeline")
 
@@ -116,17 +116,17 @@ def test_an_export_to_a_folder_gets_the_default_name_and_one_summary_line(
     assert [p.name for p in out.iterdir()] == [target.name]
     # The counts, from the database: deals in the five stages, the week's moves and tracked changes, the stalled.
     on_board = db.session.scalar(select(func.count()).where(Deal.stage.notin_(("lost", "done"))))
-    moves = db.session.scalar(select(func.count()).where(StageEvent.at >= W10.start(), StageEvent.at < W10.end()))
+    changes = count_changes(W10)
     stalled = sum(e.stalled for e in expected_deals(TODAY))
-    assert (on_board, moves, stalled) == (6, 6, 2)
+    assert (on_board, changes, stalled) == (6, 9, 2)
     size = target.stat().st_size
     line = only_line(result.stdout)
-    counts = f"汇总 15, 商机 {on_board}, 本周变化 {moves + 3}, 停滞 {stalled}"
+    counts = f"汇总 15, 商机 {on_board}, 本周变化 {changes}, 停滞 {stalled}"
     assert line == f"wrote {target.name}: {counts} rows ({size_text(size)})"
     assert result.stderr == ""  # no progress bar: the output is not a terminal
     book = open_book(target)
     assert book.sheetnames == SHEETS["zh"]
-    assert len(values(book["商机"])) == on_board and len(values(book["本周变化"])) == moves + 3
+    assert len(values(book["商机"])) == on_board and len(values(book["本周变化"])) == changes
 
 
 def test_an_export_to_a_file_uses_that_name(
