@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request, session
+from flask import Flask, Response, current_app, has_request_context, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -27,8 +27,10 @@ def wants_json() -> bool:
 
 
 def select_locale() -> str:
-    """The user's chosen language, else the browser's, else Simplified Chinese."""
+    """The user's chosen language, else the browser's, else Simplified Chinese (a command's default too)."""
     supported = current_app.config["PIPELINE_LOCALES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang") or session.get("lang")
     if asked in supported:
         return asked

@@ -20,7 +20,6 @@ from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
 
-from faker import Faker
 from sqlalchemy import func, select, update
 
 from pipeline.accounts.models import Account, Contact
@@ -135,6 +134,8 @@ class _Generator:
     def __init__(self, scale: DemoScale, seed: int, anchor: datetime) -> None:
         self.scale = scale
         self.rng = random.Random(seed)
+        from faker import Faker  # only here: 4 MB a running app or an export has no use for
+
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self.anchor = anchor

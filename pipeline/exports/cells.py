@@ -21,9 +21,12 @@ class Column:
     currency_at: int | None = None  # for money: the cell of the row naming its currency (CNY when None)
 
 
+RISKY_FIRST = frozenset((*FORMULA_STARTS, " "))  # a first character worth a closer look (most text has none)
+
+
 def is_formula_like(text: str) -> bool:
     """Whether a spreadsheet could take this text for a formula (leading spaces do not hide one)."""
-    return text.lstrip(" ").startswith(FORMULA_STARTS)
+    return bool(text) and text[0] in RISKY_FIRST and text.lstrip(" ").startswith(FORMULA_STARTS)
 
 
 def neutralised(text: str) -> str:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from pipeline.auth.models import Team, User
 from pipeline.core.audit import record
 from pipeline.core.models import utcnow
+from pipeline.core.pages import strategy_label
 from pipeline.exports.csvfile import ENCODING, write_csv
 from pipeline.exports.files import atomic_path, safe_name
 from pipeline.exports.weekly import Sheet, WeeklyExport, deal_cells, deal_columns, sheets
@@ -52,7 +53,7 @@ def scope_name(scope: ReportScope) -> str:
         name = team.name if team is not None else str(scope.team_id)
     else:
         name = _("Whole company")
-    return name if scope.strategy is None else f"{name} · {scope.strategy}"
+    return name if scope.strategy is None else f"{name} · {strategy_label(scope.strategy)}"
 
 
 def weekly_export(scope: ReportScope, week: Period, locale: str = "zh") -> WeeklyExport:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from sqlalchemy import case, func, select
+from sqlalchemy import DateTime, case, func, select, text, type_coerce
 
 from pipeline.accounts.models import Account
 from pipeline.activities.models import Activity
@@ -33,7 +33,7 @@ from pipeline.reports.snapshot import pipelines_at
 from pipeline.reports.sql import raw_cents
 from pipeline.reports.weekly import changes_in
 
-BATCH = 2000  # rows fetched per round trip while streaming
+BATCH = 1000  # rows fetched per round trip while streaming: a few hundred KB in memory at a time
 PERCENT = {s.key: int(s.probability * 100) for s in STAGES}
 STAGE_ORDER = case({key: i for i, key in enumerate(STAGE_KEYS)}, value=Deal.stage)
 
@@ -102,7 +102,7 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
         .subquery()
     )
     touched = (
-        select(Activity.deal_id, func.max(Activity.occurred_at).label("last"))
+        select(Activity.deal_id, type_coerce(func.max(Activity.occurred_at), DateTime).label("last"))
         .join(Deal, Deal.id == Activity.deal_id)
         .where(*on_board)
         .group_by(Activity.deal_id)
@@ -116,7 +116,7 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
             User.name,
             Team.name,
             Deal.stage,
-            Deal.stage_entered_at,
+            type_coerce(Deal.stage_entered_at, DateTime),  # naive UTC as stored, converted below once
             raw_cents(Deal.__table__.c.amount_cents),
             Deal.currency,
             Deal.expected_close_date,
@@ -138,11 +138,12 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
     if only_stalled:
         query = query.where(stalled_deals(today, limits))
     zone = team_zone()
+    plan_for_every_row()
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
         (id_, title, account, owner, team, stage, entered, cents, currency, close_on, strategy, next_step, due) = row[
             :13
         ]
-        entered_on = entered.astimezone(zone).date()
+        entered_on = entered.replace(tzinfo=UTC).astimezone(zone).date()
         days = max((today - entered_on).days, 0)
         percent = PERCENT[stage]
         yield DealRow(
@@ -164,10 +165,18 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
             due,
             row[13] or 0,
             row[14] or 0,
-            row[15].astimezone(zone).date() if row[15] is not None else None,
+            row[15].replace(tzinfo=UTC).astimezone(zone).date() if row[15] is not None else None,
             limits[stage],
             days > limits[stage],
         )
+
+
+def plan_for_every_row() -> None:
+    """On PostgreSQL, plan the streamed query for reading all its rows (a cursor is planned for the first 10%)
+    and let it sort in memory; both only for the rest of this transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def count_on_board(scope: ReportScope) -> int:
