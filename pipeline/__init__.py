@@ -62,12 +62,21 @@ def _register_features(app: Flask) -> None:
     from pipeline.deals import cli as deals_cli
     from pipeline.deals import views as deals_views
     from pipeline.demo import cli as demo_cli
+    from pipeline.exports import api as exports_api
     from pipeline.exports import cli as export_cli
+    from pipeline.exports import views as export_views
     from pipeline.extensions import api
     from pipeline.reports import api as reports_api
     from pipeline.reports import views as report_views
 
-    for blueprint in (accounts_api.blp, deals_api.blp, deals_api.reference_blp, activities_api.blp, reports_api.blp):
+    for blueprint in (
+        accounts_api.blp,
+        deals_api.blp,
+        deals_api.reference_blp,
+        activities_api.blp,
+        reports_api.blp,
+        exports_api.blp,
+    ):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.register_blueprint(auth_views.bp)
@@ -78,5 +87,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(influence_views.bp)
     app.register_blueprint(report_views.bp)
+    app.register_blueprint(export_views.bp)
     for group in (auth_cli, deals_cli, demo_cli, export_cli):
         group.register(app)

@@ -102,6 +102,21 @@ def _url(app: Flask, rule: Rule, records: Records) -> str:
         return url_for(rule.endpoint, **{name: ARGUMENTS[name](records) for name in rule.arguments})
 
 
+# Extra query arguments for routes that answer a file: CSV, whose text the walk can search for names out of reach
+# (a workbook is a zip, where a leaked name would not show). A route that answers a file must be listed here.
+FILE_ROUTES: dict[str, str] = {
+    "/exports/weekly/download": "format=csv",
+    "/api/v1/exports/weekly": "format=csv",
+}
+
+
+def _with_file_args(path: str, query: str = "") -> str:
+    """The URL with the file routes' arguments added, so their answers can be read as text."""
+    extra = FILE_ROUTES.get(path.partition("?")[0], "")
+    args = "&".join(a for a in (query, extra) if a)
+    return f"{path}?{args}" if args else path
+
+
 def _call(client: FlaskClient, headers: dict[str, str], method: str, url: str) -> Any:
     if url.startswith("/api/"):
         return client.open(url, method=method, headers=headers, json={})
@@ -175,8 +190,9 @@ def test_no_list_or_page_shows_names_out_of_reach(
     leaks: list[str] = []
     seen_anywhere: set[str] = set()
     for rule in pages:
-        response = client.get(rule.rule, headers=headers, follow_redirects=True)
+        response = client.get(_with_file_args(rule.rule), headers=headers, follow_redirects=True)
         assert response.status_code == 200, f"GET {rule.rule} → {response.status_code}"
+        assert response.mimetype.startswith(("text/", "application/json")), f"{rule.rule}: add it to FILE_ROUTES"
         body = response.get_data(as_text=True)
         leaks += [f"{rule.rule} shows {s}" for s in hidden if s in body]
         seen_anywhere |= {s for s in shown if s in body}
@@ -184,12 +200,12 @@ def test_no_list_or_page_shows_names_out_of_reach(
     assert seen_anywhere == set(shown), "the lists do not show the accounts this user may see"
 
 
-# Query arguments that name whose records a page shows (the reports), filled from the record under test's owner.
+# Query arguments that name whose records a page shows (the reports, the export), filled from the record's owner.
 QUERY_ARGUMENTS: dict[str, Callable[[Records], Any]] = {
     "rep": lambda r: r.owner.id,
     "team": lambda r: r.owner.team_id,
 }
-QUERY_ARGUMENT_ROUTES = ("/reports/", "/api/v1/reports/")  # the routes that take them
+QUERY_ARGUMENT_ROUTES = ("/reports/", "/api/v1/reports/", "/exports/", "/api/v1/exports/")  # routes taking them
 MAY_ASK_FOR_A_TEAM = {"lead", "other_lead", "admin"}  # a rep's reports are their own: any team is out of reach
 
 
@@ -202,13 +218,13 @@ def test_reports_answer_404_for_a_team_or_rep_out_of_reach_and_figures_for_one_i
     assert client.post("/login", data={"email": user.email, "password": PASSWORDS[user.email]}).status_code == 302
     headers = token_for(user)
     routes = [rule for rule, method in _routes(app) if method == "GET" and rule.rule.startswith(QUERY_ARGUMENT_ROUTES)]
-    assert len(routes) >= 2 * 4, "the walk found fewer report routes than there are"
+    assert len(routes) >= 2 * 6 + 3, "the walk found fewer report and export routes than there are"
     wrong: list[str] = []
     for owner, records in world.items():
         for name, value in QUERY_ARGUMENTS.items():
             visible = owner in CAN_SEE[viewer] and (name == "rep" or viewer in MAY_ASK_FOR_A_TEAM)
             for rule in routes:
-                url = f"{_url(app, rule, records)}?{name}={value(records)}"
+                url = _with_file_args(_url(app, rule, records), f"{name}={value(records)}")
                 response = client.get(url, headers=headers)
                 body = response.get_data(as_text=True)
                 if visible and response.status_code != 200:

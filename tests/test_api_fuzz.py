@@ -79,9 +79,13 @@ routes = st.sampled_from(
         ("POST", "/api/v1/deals/{id}/influences"),
         ("PATCH", "/api/v1/deals/{id}/influences/{key}"),
         ("DELETE", "/api/v1/deals/{id}/influences/{key}"),
+        ("GET", "/api/v1/exports/weekly"),  # a file when it succeeds
     ]
 )
-queries = st.dictionaries(st.sampled_from(["limit", "cursor", "stage", "owner_id", "q", "kind"]), st.text(max_size=25))
+queries = st.dictionaries(
+    st.sampled_from(["limit", "cursor", "stage", "owner_id", "q", "kind", "week", "format", "lang"]),
+    st.text(max_size=25),
+)
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

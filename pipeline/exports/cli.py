@@ -191,6 +191,7 @@ def weekly(
             export,
             written if kept else Written(None, written.format, written.rows, written.size),
             via="cli",
+            lang=locale,
             mailed_to=mailed,
         )
         click.echo(_report(written if kept else Written(None, fmt, written.rows, written.size)))

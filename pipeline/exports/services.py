@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,3 +113,33 @@ def log_export(export: WeeklyExport, written: Written, *, via: str, user: User |
         file=written.path.name if written.path is not None else None,
         **more,
     )
+
+
+@dataclass(frozen=True)
+class Download:
+    """A complete export in an anonymous temporary file, rewound, to be sent under `name`."""
+
+    file: IO[bytes]
+    name: str
+    media_type: str
+    written: Written
+
+
+def download(scope: ReportScope, week: Period, fmt: str, locale: str, *, user: User, via: str) -> Download:
+    """Write the export into a temporary file with no name on disk, and log it (the caller commits).
+
+    The file is complete before a byte of it is sent, and a failure closes it, which leaves nothing behind.
+    The log's `file` is the name the file was sent under.
+    """
+    export = weekly_export(scope, week, locale)
+    name = file_name(export, fmt)
+    out = tempfile.TemporaryFile()  # noqa: SIM115  (outlives this call: the response closes it once sent)
+    try:
+        rows = write_export(export, fmt, out)
+        written = Written(Path(name), fmt, rows, out.tell())
+        log_export(export, written, via=via, user=user, lang=locale)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return Download(out, name, MEDIA_TYPES[fmt], written)

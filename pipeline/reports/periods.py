@@ -55,10 +55,9 @@ def iso_week(text: str) -> Period:
     if match is None:
         raise ValueError(f"{text!r} is not an ISO week such as 2026-W47")
     try:
-        monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError:
+        return week_containing(date.fromisocalendar(int(match[1]), int(match[2]), 1))
+    except (ValueError, OverflowError):  # week 53 of a year without one; 9999-W52 ends after the last date
         raise ValueError(f"{text!r} is not a week of that year") from None
-    return week_containing(monday)
 
 
 def add_months(day: date, months: int) -> date:

@@ -158,10 +158,7 @@ def _details(shown: Any, newest_first: bool) -> Any:
     c = list(both.c)
     order = (c[5].desc(), c[7].desc(), c[8].desc()) if newest_first else (c[5], c[7], c[8])
     return (
-        select(*c, Deal.title, User.name)
-        .join(Deal, Deal.id == c[1])
-        .outerjoin(User, User.id == c[4])
-        .order_by(*order)
+        select(*c, Deal.title, User.name).join(Deal, Deal.id == c[1]).outerjoin(User, User.id == c[4]).order_by(*order)
     )
 
 

@@ -173,6 +173,7 @@ def test_a_lead_gets_their_team_or_one_of_its_reps(week: Any, get: Get, people: 
         ("strategy?period=custom&from=2026-03-09&to=2026-03-02", "to"),
         ("reps?period=fortnight", "period"),
         ("weekly?week=2026-W60", "week"),
+        ("weekly?week=9999-W52", "week"),  # its Sunday is past the last date Python knows
         ("weekly?compare=W10", "compare"),
         ("reps?sort=shoe_size", "sort"),
         ("stalled?strategy=bribery", "strategy"),
