@@ -169,6 +169,7 @@ def test_every_export_is_logged_with_who_what_and_which_week(
         "format": "xlsx",
         "rows": {"汇总": 15, "商机": 6, "本周变化": 9, "停滞": 2},
         "file": "pipeline-2026-W10-全公司.xlsx",
+        "lang": "zh",
         "mailed_to": [],
     }
     east = db.session.scalar(select(Team.id).where(Team.name == "华东"))
@@ -186,6 +187,7 @@ def test_in_english(week: dict[str, Deal], runner: FlaskCliRunner, out: Path, cl
         f"wrote {target.name}: Summary 15, Deals 6, Changes this week 9, Stalled 2 rows ("
     )
     assert values(open_book(target)["Deals"])[0][5] == "Qualify"
+    assert audit_events()[0].details["lang"] == "en"
 
 
 def test_a_team_or_one_rep(
