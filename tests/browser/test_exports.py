@@ -22,7 +22,7 @@ def test_the_form_downloads_the_week_format_and_language_chosen(page: Page, peop
     make_deal(people.rep, title="ERP 系统升级项目")
     make_deal(people.outsider, title="华南的项目")
     sign_in(page, people.lead)
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="Export").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="导出").click()  # Chinese first
     page.get_by_role("button", name="English").click()
     expect(page.locator("main h1")).to_have_text("Weekly export")
     page.get_by_label("Week", exact=True).fill("2026-W10")
