@@ -188,8 +188,9 @@ def changes_in(scope: ReportScope, period: Period, batch: int = 2000) -> Iterato
     """Every change of the deals in scope within the period, oldest first, streamed (the export lists them all)."""
     changes = _changes(scope, [period])
     every = select(changes.c.kind, changes.c.source, changes.c.seq).subquery()
-    for row in db.session.execute(_details(every, newest_first=False).execution_options(yield_per=batch)):
-        yield _change(row)
+    with db.session.execute(_details(every, newest_first=False).execution_options(yield_per=batch)) as result:
+        for row in result:  # closed however the reader stops (a failed export), so no cursor is left open
+            yield _change(row)
 
 
 def week_over_week(

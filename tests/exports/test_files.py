@@ -19,7 +19,6 @@ from pipeline.deals.models import Deal
 from pipeline.exports import csvfile, weekly, xlsx
 from pipeline.exports.services import write_export_file
 from pipeline.extensions import db
-from tests.conftest import PG_URL
 from tests.exports.conftest import SHEETS, make_export, open_book
 
 FORMATS = ["xlsx", "csv"]
@@ -99,12 +98,6 @@ def test_a_failing_export_closes_its_streaming_query(
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
-@pytest.mark.xfail(
-    bool(PG_URL),
-    strict=True,
-    reason="pipeline.reports.weekly.changes_in streams without closing its result: on PostgreSQL a failure midway "
-    "leaves its server-side cursor open (the fix made to exports.weekly.deals_on_board, outside this branch's scope)",
-)
 def test_a_failure_on_the_changes_sheet_leaves_nothing_behind(
     week: dict[str, Deal], folder: Path, monkeypatch: pytest.MonkeyPatch, is_postgres: bool
 ) -> None:
