@@ -18,6 +18,7 @@ from pipeline.core.models import utcnow
 from pipeline.core.pages import strategy_label
 from pipeline.exports.csvfile import ENCODING, write_csv
 from pipeline.exports.files import atomic_path, safe_name
+from pipeline.exports.spill import Spill
 from pipeline.exports.weekly import Sheet, WeeklyExport, deal_cells, deal_columns, sheets
 from pipeline.exports.xlsx import write_workbook
 from pipeline.extensions import db
@@ -77,7 +78,8 @@ def write_export(
     """Write the export to an open binary file: the workbook, or the 商机 sheet as CSV; the rows per sheet."""
     with force_locale(export.locale):
         if fmt == XLSX:
-            return write_workbook(sheets(export), out, progress)
+            with Spill() as stalled:
+                return write_workbook(sheets(export, stalled), out, progress)
         deals = _deal_sheet(export)
         text = io.TextIOWrapper(out, encoding=ENCODING, newline="")  # utf-8-sig: the BOM goes first
         try:

@@ -19,10 +19,11 @@ from pipeline.activities.models import Activity
 from pipeline.auth.models import Team, User
 from pipeline.core.pages import local_time, stage_label, strategy_label
 from pipeline.core.timeutil import local_date, team_zone
-from pipeline.deals.board import stall_days, stalled_deals
+from pipeline.deals.board import stall_days
 from pipeline.deals.method import STAGE_KEYS, STAGES, STRATEGIES
 from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem
 from pipeline.exports.cells import CENTS, DATE, INT, MOMENT, SIGNED, TEXT, Column
+from pipeline.exports.spill import Spill
 from pipeline.extensions import db
 from pipeline.reports.figures import Outcomes, StageTotals, open_totals
 from pipeline.reports.funnel import outcomes
@@ -83,7 +84,7 @@ class DealRow(NamedTuple):
     stalled: bool
 
 
-def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = False) -> Iterator[DealRow]:
+def deals_on_board(scope: ReportScope, today: date) -> Iterator[DealRow]:
     """Every deal in the scope's five stages, in the method's order and longest in its stage first, streamed."""
     limits = stall_days(current_app.config.get("PIPELINE_STALL_DAYS"))
     item, on_board = DealChecklistItem, (scope.deals(), Deal.stage.in_(STAGE_KEYS))
@@ -135,8 +136,6 @@ def deals_on_board(scope: ReportScope, today: date, *, only_stalled: bool = Fals
         .where(*on_board)
         .order_by(STAGE_ORDER, Deal.stage_entered_at, Deal.id)
     )
-    if only_stalled:
-        query = query.where(stalled_deals(today, limits))
     zone = team_zone()
     plan_for_every_row()
     # Closed when the caller stops early (a failing writer): on PostgreSQL the rows come through a server-side
@@ -232,11 +231,13 @@ def deal_columns() -> list[Column]:
     ]
 
 
-def deal_cells(export: WeeklyExport) -> Iterator[tuple[Any, ...]]:
-    """The 商机 sheet's rows: one per deal on the board."""
+def deal_cells(export: WeeklyExport, stalled: Spill | None = None) -> Iterator[tuple[Any, ...]]:
+    """The 商机 sheet's rows: one per deal on the board; the stalled ones also set aside for the 停滞 sheet."""
     stages, strategies = _labels()
     yes, no = _("Yes"), _("No")
     for r in deals_on_board(export.scope, export.today):
+        if stalled is not None and r.stalled:
+            stalled.add(_stalled_row(r, stages))
         yield (
             r.id,
             r.title,
@@ -280,26 +281,23 @@ def stalled_columns() -> list[Column]:
     ]
 
 
-def stalled_cells(export: WeeklyExport) -> Iterator[tuple[Any, ...]]:
-    """The 停滞 sheet's rows: the deals past their stage's threshold (the board's rule), longest stuck first."""
-    stages, _strategies = _labels()
-    for r in deals_on_board(export.scope, export.today, only_stalled=True):
-        yield (
-            stages[r.stage],
-            r.days,
-            r.threshold,
-            r.days - r.threshold,
-            r.id,
-            r.title,
-            r.account,
-            r.owner,
-            r.team,
-            r.cents,
-            r.currency,
-            r.next_step,
-            r.next_step_due,
-            r.last_activity_on,
-        )
+def _stalled_row(r: DealRow, stages: dict[str, str]) -> tuple[Any, ...]:
+    return (
+        stages[r.stage],
+        r.days,
+        r.threshold,
+        r.days - r.threshold,
+        r.id,
+        r.title,
+        r.account,
+        r.owner,
+        r.team,
+        r.cents,
+        r.currency,
+        r.next_step,
+        r.next_step_due,
+        r.last_activity_on,
+    )
 
 
 def change_columns() -> list[Column]:
@@ -416,12 +414,14 @@ def _money_change(now: Decimal, before: Decimal) -> tuple[int, int, int]:
     return _cents(now), _cents(before), _cents(now - before)
 
 
-def sheets(export: WeeklyExport) -> list[Sheet]:
-    """The workbook's four sheets, named in the export's language; rows are read while each sheet is written."""
+def sheets(export: WeeklyExport, stalled: Spill) -> list[Sheet]:
+    """The workbook's four sheets, named in the export's language; rows are read while each sheet is written.
+
+    The 停滞 sheet's rows are set aside in `stalled` while the 商机 sheet is written: one pass over the deals."""
     figures = summary(export)
     return [
         Sheet(pgettext("sheet", "Summary"), summary_columns(), summary_cells(export, figures), table=False),
-        Sheet(pgettext("sheet", "Deals"), deal_columns(), deal_cells(export)),
+        Sheet(pgettext("sheet", "Deals"), deal_columns(), deal_cells(export, stalled)),
         Sheet(pgettext("sheet", "Changes this week"), change_columns(), change_cells(export)),
-        Sheet(pgettext("sheet", "Stalled"), stalled_columns(), stalled_cells(export)),
+        Sheet(pgettext("sheet", "Stalled"), stalled_columns(), stalled.rows()),
     ]
