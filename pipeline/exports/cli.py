@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 import sys
 import tempfile
@@ -68,11 +69,15 @@ def _scope(team_name: str | None, owner_email: str | None) -> ReportScope:
     return ReportScope(None if owner else (team.id if team else None), owner.id if owner else None)
 
 
-def _target(output: Path | None, name: str) -> Path:
-    if output is None:
+def _target(given: str | None, name: str) -> Path:
+    """Where -o says to write: into a folder under the default name, or to a file whose folder exists."""
+    if given is None:
         return Path.cwd() / name
+    output = Path(given)
     if output.is_dir():
         return output / name
+    if given.endswith(("/", os.sep)):  # meant a folder (Path() would drop the slash and make it a file name)
+        raise click.BadParameter(f"the folder {given!r} does not exist", param_hint="-o")
     if not output.parent.is_dir():
         raise click.BadParameter(f"the folder {str(output.parent)!r} does not exist", param_hint="-o")
     return output
@@ -143,9 +148,7 @@ def _report(written: Written) -> str:
 @click.option("--team", "team_name", metavar="NAME", help="Only this team's deals (default: the whole company).")
 @click.option("--owner", "owner_email", metavar="EMAIL", help="Only this rep's deals.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=XLSX, show_default=True)
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="File or folder to write (default: a name for the week)."
-)
+@click.option("-o", "--output", type=click.Path(), help="File or folder to write (default: a name for the week).")
 @click.option("--lang", type=click.Choice(("zh", "en")), help="Sheet names and headers (default: Chinese).")
 @click.option("--mail-to", metavar="ADDRESSES", help="Mail the file to these comma-separated addresses.")
 @one_transaction
@@ -154,7 +157,7 @@ def weekly(
     team_name: str | None,
     owner_email: str | None,
     fmt: str,
-    output: Path | None,
+    output: str | None,
     lang: str | None,
     mail_to: str | None,
 ) -> None:
@@ -189,8 +192,9 @@ def weekly(
         mailed = [address for address in to if address not in refused]
         log_export(
             export,
-            written if kept else Written(None, written.format, written.rows, written.size),
+            Written(Path(name) if not kept else written.path, written.format, written.rows, written.size),
             via="cli",
+            kept=kept,
             lang=locale,
             mailed_to=mailed,
         )

@@ -69,7 +69,7 @@ def file_name(export: WeeklyExport, fmt: str) -> str:
 
 
 def _deal_sheet(export: WeeklyExport) -> Sheet:
-    return Sheet(pgettext("sheet", "Deals"), deal_columns(), deal_cells(export))
+    return Sheet(pgettext("sheet", "Deals"), deal_columns(), deal_cells(export), counted=True)
 
 
 def write_export(

@@ -197,6 +197,7 @@ class Sheet:
     columns: list[Column]
     rows: Iterator[tuple[Any, ...]]
     table: bool = True  # one kind per column and a filter on the header (the summary mixes notes into figures)
+    counted: bool = False  # the sheet a progress bar follows (the 商机 sheet: one row per deal on the board)
 
 
 def _labels() -> tuple[dict[str, str], dict[str | None, str]]:
@@ -421,7 +422,7 @@ def sheets(export: WeeklyExport, stalled: Spill) -> list[Sheet]:
     figures = summary(export)
     return [
         Sheet(pgettext("sheet", "Summary"), summary_columns(), summary_cells(export, figures), table=False),
-        Sheet(pgettext("sheet", "Deals"), deal_columns(), deal_cells(export, stalled)),
+        Sheet(pgettext("sheet", "Deals"), deal_columns(), deal_cells(export, stalled), counted=True),
         Sheet(pgettext("sheet", "Changes this week"), change_columns(), change_cells(export)),
         Sheet(pgettext("sheet", "Stalled"), stalled_columns(), stalled.rows()),
     ]

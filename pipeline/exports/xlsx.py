@@ -143,13 +143,14 @@ def write_workbook(
     try:
         for spec in sheets:
             table = _Table(book, formats, spec)
+            counted = progress if spec.counted else None  # the bar follows the deals: the one long sheet
             n = 0
             for n, cells in enumerate(spec.rows, 1):
                 table.add(cells)
-                if progress is not None and n % PROGRESS_EVERY == 0:
-                    progress(PROGRESS_EVERY)
-            if progress is not None:
-                progress(n % PROGRESS_EVERY)
+                if counted is not None and n % PROGRESS_EVERY == 0:
+                    counted(PROGRESS_EVERY)
+            if counted is not None:
+                counted(n % PROGRESS_EVERY)
             table.close()
             counts[spec.name] = n
     finally:

@@ -129,6 +129,15 @@ def test_an_export_to_a_folder_gets_the_default_name_and_one_summary_line(
     assert len(values(book["商机"])) == on_board and len(values(book["本周变化"])) == changes
 
 
+def test_o_naming_a_folder_that_does_not_exist_is_refused_not_taken_for_a_file(
+    week: dict[str, Deal], runner: FlaskCliRunner, out: Path, clock: None
+) -> None:
+    result = export(runner, "--week", "2026-W10", "-o", f"{out / 'missing'}/")
+    assert result.exit_code == 2
+    assert "-o" in result.output and "missing" in result.output and "does not exist" in result.output
+    assert list(out.iterdir()) == []
+
+
 def test_an_export_to_a_file_uses_that_name(
     week: dict[str, Deal], runner: FlaskCliRunner, out: Path, clock: None
 ) -> None:
@@ -170,6 +179,7 @@ def test_every_export_is_logged_with_who_what_and_which_week(
         "rows": {"汇总": 15, "商机": 6, "本周变化": 9, "停滞": 2},
         "file": "pipeline-2026-W10-全公司.xlsx",
         "lang": "zh",
+        "kept": True,
         "mailed_to": [],
     }
     east = db.session.scalar(select(Team.id).where(Team.name == "华东"))

@@ -126,7 +126,8 @@ def test_the_workbook_arrives_for_every_recipient(
     assert lines[0].startswith("wrote -: 汇总 15, 商机 6, 本周变化 9, 停滞 2 rows (")
     assert lines[1:] == ["mailed pipeline-2026-W10-全公司.xlsx to a@x.com, b@y.com"]
     (event,) = audit()
-    assert event.details["mailed_to"] == ["a@x.com", "b@y.com"] and event.details["file"] is None
+    assert event.details["mailed_to"] == ["a@x.com", "b@y.com"]
+    assert event.details["file"] == "pipeline-2026-W10-全公司.xlsx" and event.details["kept"] is False
 
 
 def test_a_csv_with_o_is_kept_and_mailed(
