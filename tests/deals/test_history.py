@@ -255,3 +255,19 @@ def test_another_connection_cannot_delete_history_either(people: Any, make_deal:
     with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
         conn.execute(text("DELETE FROM stage_events WHERE deal_id = :deal"), {"deal": deal.id})
     assert len(services.history(reload(deal.id))) == 1
+
+
+def test_history_cannot_be_truncated_or_replaced_either(people: Any, make_deal: Any) -> None:
+    deal = make_deal(people.rep)
+    (first,) = db.session.scalars(select(StageEvent.id).where(StageEvent.deal_id == deal.id)).all()
+    postgres = db.engine.dialect.name == "postgresql"
+    statement = (
+        "TRUNCATE stage_events CASCADE"
+        if postgres
+        else "INSERT OR REPLACE INTO stage_events (id, deal_id, to_stage, trigger, at, reason, amount_cents, override, "
+        "overridden) VALUES (:id, :deal, 'done', 'create', '2026-01-01 00:00:00', 'rewritten', 0, 0, '[]')"
+    )
+    with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text(statement), {} if postgres else {"id": first, "deal": deal.id})
+    rows = db.session.execute(select(StageEvent.to_stage, StageEvent.reason).where(StageEvent.deal_id == deal.id)).all()
+    assert [tuple(r) for r in rows] == [("qualify", "")]

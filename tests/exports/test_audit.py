@@ -94,3 +94,21 @@ def test_the_database_refuses_a_raw_connection_too(logged: list[int]) -> None:
         raw.close()
     assert snapshot() == before
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 2
+
+
+def test_the_database_refuses_the_ways_around_its_row_triggers(logged: list[int], is_postgres: bool) -> None:
+    """TRUNCATE fires no row trigger on PostgreSQL; INSERT OR REPLACE deletes without one on SQLite."""
+    before = snapshot()
+    first = min(logged)
+    statement = (
+        text("TRUNCATE audit_events")
+        if is_postgres
+        else text(
+            "INSERT OR REPLACE INTO audit_events (id, at, actor, via, action, details) "
+            "VALUES (:id, '2026-01-01 00:00:00', 'someone else', 'web', 'export.weekly', '{}')"
+        ).bindparams(id=first)
+    )
+    with pytest.raises(DBAPIError, match=APPEND_ONLY):
+        db.session.execute(statement)
+    db.session.rollback()
+    assert snapshot() == before
