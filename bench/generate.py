@@ -58,6 +58,11 @@ GROWTH = 2.0  # the last month sees (1 + GROWTH) times as many new deals as the 
 DEALS_PER_ACCOUNT = 4
 DEALS_PER_REP = 2_500
 MAX_MOVES = 24
+# --activities: a touch every few days (exponential gaps, mean below; twice as long for households) while a deal
+# sits in a board stage, until the stay goes quiet (log-normal, median 30 days): a stalled deal's last touch is old.
+ACTIVITY_GAP_DAYS = {"qualify": 6, "evaluate": 5, "propose": 4, "close": 3, "follow_up": 20}
+ACTIVITY_QUIET_DAYS = 30
+MAX_ACTIVITIES = 40  # per deal
 
 OPEN = ("qualify", "evaluate", "propose", "close")
 NEXT = {"qualify": "evaluate", "evaluate": "propose", "propose": "close", "close": "follow_up"}
@@ -191,9 +196,22 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "field_changes": ("id", "entity", "entity_id", "field", "old_value", "new_value", "user_id", "at", "stage"),
     "deal_checklist_items": ("id", "deal_id", "item_key", "stage", "done", "done_by_id", "done_at", "note"),
+    "activities": (
+        "id",
+        "kind",
+        "deal_id",
+        "account_id",
+        "contact_id",
+        "user_id",
+        "occurred_at",
+        "summary",
+        "outcome",
+        "created_at",
+        "updated_at",
+    ),
 }
 # Parents before children: a buffered writer flushes in this order so foreign keys always find their row.
-LOAD_ORDER = ("accounts", "deals", "stage_events", "field_changes", "deal_checklist_items")
+LOAD_ORDER = ("accounts", "deals", "stage_events", "field_changes", "deal_checklist_items", "activities")
 
 
 @dataclass(frozen=True)
@@ -204,6 +222,8 @@ class Options:
     seed: int = 1
     anchor: date = DEFAULT_ANCHOR
     checklists: bool = False
+    board_only: bool = False  # no story ends off the board: where it would be lost or completed, it stalls instead
+    activities: bool = False  # calls, visits, e-mails, meetings and notes during each stay in a board stage
 
 
 @dataclass
@@ -274,6 +294,10 @@ class Generator:
         self.days: dict[int, str] = {}
         self.clock_text = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}.000000" for s in range(DAY)]
         self.accounts: list[tuple[int, int, bool, str]] = []  # per account: created, owner, b2c, industry
+        # Activities draw from their own stream, so --activities leaves every other row as it was.
+        self.activity_rng = random.Random(f"activities {options.seed}")
+        self.activity_kinds = list(data.ACTIVITY_KIND_WEIGHTS)
+        self.activity_cum = list(itertools.accumulate(data.ACTIVITY_KIND_WEIGHTS.values()))
 
     # ---- small draws --------------------------------------------------------------------------------------------
 
@@ -309,9 +333,9 @@ class Generator:
         local = self.business_days[index] * DAY + OFFICE_OPENS + int((position - index) * OFFICE_HOURS)
         return min(local - self.offset, self.now - 60)
 
-    def office(self, moment: int) -> int:
+    def office(self, moment: int, rng: random.Random | None = None) -> int:
         """Move a moment into office hours, and most weekend moments to the Monday after."""
-        rng = self.rng
+        rng = rng or self.rng
         local = moment + self.offset
         day, second = divmod(local, DAY)
         if second < OFFICE_OPENS:
@@ -463,13 +487,15 @@ class Generator:
             while pending and pending[0][0] < created:
                 _, _, table, row = heapq.heappop(pending)
                 yield table, (next(next_id[table]), *row)
-            deal, later, items = self.deal(k, first_deal + k, created)
+            deal, later, items, touches = self.deal(k, first_deal + k, created)
             next(next_id["deals"])
             yield "deals", deal
             for at, table, row in later:
                 heapq.heappush(pending, (at, next(sequence), table, row))
             for item in items:
                 yield "deal_checklist_items", (next(next_id["deal_checklist_items"]), *item)
+            for touch in touches:  # numbered in deal order, not time order: they would triple the heap
+                yield "activities", (next(next_id["activities"]), *touch)
             if len(pending) > self.counts.largest_backlog:
                 self.counts.largest_backlog = len(pending)
         while pending:
@@ -478,8 +504,9 @@ class Generator:
 
     def deal(
         self, k: int, deal_id: int, created: int
-    ) -> tuple[tuple[Any, ...], list[tuple[int, str, tuple[Any, ...]]], list[tuple[Any, ...]]]:
-        """The k-th deal's whole story: its final row, its history and field changes (at, table, row), its checklist."""
+    ) -> tuple[tuple[Any, ...], list[tuple[int, str, tuple[Any, ...]]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The k-th deal's whole story: its final row, its history and field changes (at, table, row), its checklist
+        and its activities."""
         assert self.staff is not None
         rng, data, staff, now = self.rng, self.data, self.staff, self.now
         newest = min(len(self.accounts) - 1, k // DEALS_PER_ACCOUNT)
@@ -505,6 +532,7 @@ class Generator:
         history: list[tuple[int, str, tuple[Any, ...]]] = []
         changes: list[tuple[int, str, tuple[Any, ...]]] = []
         stays: dict[str, tuple[int, int]] = {}  # stage -> (entered, left) of its latest stay, for checklists
+        spans: list[tuple[str, int, int]] = []  # every stay: (stage, entered, left), for activities
         state = {"amount": amount, "close": close, "strategy": strategy}
 
         def change(at: int, stage: str, name: str, old: Any, new: Any) -> None:
@@ -607,6 +635,8 @@ class Generator:
                 outcome = "advance" if r < advance else "lose" if r < lose else "revert" if r < revert else "stall"
                 if stage == "follow_up" and outcome == "advance":
                     outcome = "complete"
+                if self.options.board_only and outcome in ("lose", "complete"):
+                    outcome = "stall"  # the deal stays on the board: still in this stage today
             if outcome == "stall":
                 stay_changes(stage, entered, now, False)
                 break
@@ -617,6 +647,7 @@ class Generator:
             if not happened:
                 break
             stays[stage] = (entered, at)
+            spans.append((stage, entered, at))
             by, reason, key, override, overridden = owner, "", None, False, "[]"
             if outcome == "advance" or outcome == "complete":
                 dest = NEXT.get(stage, "done")
@@ -709,7 +740,51 @@ class Generator:
                     done = (required and passed) or rng.random() < (0.7 if passed else 0.45)
                     done_at = self.moment(start + 1 + int(rng.random() * max(1, end - start - 2))) if done else None
                     items.append((deal_id, key, item_stage, done, owner if done else None, done_at, ""))
-        return row, history + changes, items
+        touches: list[tuple[Any, ...]] = []
+        if self.options.activities:
+            if is_open:
+                spans.append((stage, entered, now))
+            touches = self.touches(deal_id, account + self.first_ids["accounts"], owner, b2c, spans)
+        return row, history + changes, items, touches
+
+    def touches(
+        self, deal_id: int, account_id: int, owner: int, b2c: bool, spans: list[tuple[str, int, int]]
+    ) -> list[tuple[Any, ...]]:
+        """The owner's calls, visits, e-mails, meetings and notes on a deal, stay by stage, until each goes quiet."""
+        rng, data = self.activity_rng, self.data
+        rows: list[tuple[Any, ...]] = []
+        for stage, start, end in spans:
+            gap = ACTIVITY_GAP_DAYS.get(stage)
+            if gap is None:
+                continue
+            mean = gap * DAY * (2 if b2c else 1)
+            stop = min(end, start + int(rng.lognormvariate(math.log(ACTIVITY_QUIET_DAYS * DAY), 0.9)))
+            at = start + int(rng.expovariate(1 / mean))
+            while at < stop and len(rows) < MAX_ACTIVITIES:
+                moved = self.office(at, rng)
+                when = moved if moved < stop else at
+                kind = self.activity_kinds[bisect.bisect_right(self.activity_cum, rng.random() * self.activity_cum[-1])]
+                summaries = data.ACTIVITY_SUMMARIES[kind]
+                outcome = (
+                    "" if kind == "note" else data.ACTIVITY_OUTCOMES[int(rng.random() * len(data.ACTIVITY_OUTCOMES))]
+                )
+                text_ = self.moment(when)
+                rows.append(
+                    (
+                        kind,
+                        deal_id,
+                        account_id,
+                        None,
+                        owner,
+                        text_,
+                        summaries[int(rng.random() * len(summaries))],
+                        outcome,
+                        text_,
+                        text_,
+                    )
+                )
+                at = max(at, when) + int(rng.expovariate(1 / mean))
+        return rows
 
     def pick_rep(self, team: int) -> int:
         """Another rep of the team (a deal owned by someone other than the account's rep)."""
@@ -982,6 +1057,9 @@ REFERENCES = (
     ("deal_checklist_items", "deal_id", "deals"),
     ("deal_checklist_items", "item_key", "checklist_templates"),
     ("deal_checklist_items", "done_by_id", "users"),
+    ("activities", "deal_id", "deals"),
+    ("activities", "account_id", "accounts"),
+    ("activities", "user_id", "users"),
 )
 
 
@@ -1061,6 +1139,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--anchor", type=date.fromisoformat, default=DEFAULT_ANCHOR, help="the data's last day")
     parser.add_argument("--checklists", action="store_true", help="also write checklist items of deals on the board")
+    parser.add_argument(
+        "--board-only",
+        action="store_true",
+        help="every deal ends on the board (qualify … follow_up): a story that would be lost or completed stalls",
+    )
+    parser.add_argument("--activities", action="store_true", help="also write calls, visits etc. on each deal")
     parser.add_argument("--json", help="also write the summary here")
     args = parser.parse_args(argv)
 
@@ -1074,7 +1158,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f} s] {line}", flush=True)
 
-    options = Options(args.deals, args.seed, args.anchor, args.checklists)
+    options = Options(args.deals, args.seed, args.anchor, args.checklists, args.board_only, args.activities)
     with app.app_context():
         summary = generate(options, say)
     summary["seconds"]["migrate"] = migrated - started

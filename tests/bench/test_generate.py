@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -36,10 +36,10 @@ MOVES: dict[tuple[str, str], str] = {
 }
 
 
-def in_memory(deals: int, seed: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
+def in_memory(deals: int, seed: int, **options: bool) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The rows the generator would write for these options, without writing them."""
     ids = {table: 1 for table in ("users", "teams", *TABLES)}
-    generator = Generator(Options(deals, seed, ANCHOR), read_reference(), Clock(team_zone(), ANCHOR), ids)
+    generator = Generator(Options(deals, seed, ANCHOR, **options), read_reference(), Clock(team_zone(), ANCHOR), ids)
     generator.make_staff(None)
     return generator.rows()
 
@@ -237,3 +237,35 @@ def test_moves_happen_in_office_hours_before_the_anchors_evening(history: dict[i
             local = event.at.astimezone(zone)
             assert 9 <= local.hour < 19 and event.at.timestamp() < now
     assert now % DAY == (18 - 8) * 3600  # 18:00 in Shanghai
+
+
+def test_board_only_ends_every_story_on_the_board(app: Flask) -> None:
+    """--board-only (the export benchmark's data): no deal lost or completed, the rest of each story kept."""
+    summary = generate(Options(DEALS, seed=7, anchor=ANCHOR, checklists=True, board_only=True))
+    stages = Counter(db.session.scalars(select(Deal.stage)))
+    assert set(stages) <= {*OPEN, "follow_up"} and stages["follow_up"] > 0 and sum(stages.values()) == DEALS
+    triggers = Counter(db.session.scalars(select(StageEvent.trigger)))
+    assert triggers["lose"] == triggers["complete"] == triggers["reopen"] == 0 and triggers["revert"] > 0
+    for deal in db.session.scalars(select(Deal)):
+        assert deal.lost_on is None and (deal.won_on is not None) == (deal.stage == "follow_up")
+    assert summary["rows"]["deal_checklist_items"] > 5 * DEALS  # every deal is on the board, so has its checklist
+
+
+def test_activities_fall_in_board_stays_and_change_nothing_else(app: Flask) -> None:
+    plain = [row for row in in_memory(DEALS, seed=7) if row[0] != "activities"]
+    rows = list(in_memory(DEALS, seed=7, activities=True))
+    assert [row for row in rows if row[0] != "activities"] == plain  # their own random stream
+    deals = {row[0]: row for table, row in rows if table == "deals"}
+    created = {deal_id: row[TABLES["deals"].index("created_at")] for deal_id, row in deals.items()}
+    touches = [row for table, row in rows if table == "activities"]
+    assert len(touches) > 3 * DEALS
+    now = datetime.fromtimestamp(Clock(team_zone(), ANCHOR).now, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    kinds: Counter[str] = Counter()
+    for row in touches:
+        named = dict(zip(TABLES["activities"], row, strict=True))
+        deal = deals[named["deal_id"]]
+        assert named["account_id"] == deal[TABLES["deals"].index("account_id")]
+        assert named["user_id"] == deal[TABLES["deals"].index("owner_id")]
+        assert created[named["deal_id"]] <= named["occurred_at"] < now and named["summary"]
+        kinds[named["kind"]] += 1
+    assert set(kinds) == {"call", "visit", "email", "meeting", "note"} and kinds["call"] == max(kinds.values())
