@@ -207,27 +207,45 @@ def _labels() -> tuple[dict[str, str], dict[str | None, str]]:
     return stages, strategies
 
 
+# Columns more than one sheet shows, made once (headers are translated when a sheet is written).
+DEAL_ID = Column(lambda: _("Deal ID"), INT, 9)
+TITLE = Column(lambda: _("Title"), TEXT, 32)
+ACCOUNT = Column(lambda: _("Account"), TEXT, 24)
+OWNER = Column(lambda: _("Owner"), TEXT, 12)
+TEAM = Column(lambda: _("Team"), TEXT, 12)
+STAGE = Column(lambda: _("Stage"), TEXT, 10)
+DAYS_IN_STAGE = Column(lambda: _("Days in stage"), INT, 10)
+CURRENCY = Column(lambda: _("Currency"), TEXT, 8)
+NEXT_STEP = Column(lambda: _("Next step"), TEXT, 32)
+NEXT_STEP_DUE = Column(lambda: _("Next step due"), DATE, 12)
+LAST_ACTIVITY = Column(lambda: _("Last activity"), DATE, 12)
+
+
+def _amount(currency_at: int) -> Column:
+    return Column(lambda: _("Amount"), CENTS, 16, currency_at=currency_at)
+
+
 def deal_columns() -> list[Column]:
     return [
-        Column(lambda: _("Deal ID"), INT, 9),
-        Column(lambda: _("Title"), TEXT, 32),
-        Column(lambda: _("Account"), TEXT, 24),
-        Column(lambda: _("Owner"), TEXT, 12),
-        Column(lambda: _("Team"), TEXT, 12),
-        Column(lambda: _("Stage"), TEXT, 10),
+        DEAL_ID,
+        TITLE,
+        ACCOUNT,
+        OWNER,
+        TEAM,
+        STAGE,
         Column(lambda: _("Entered stage"), DATE, 12),
-        Column(lambda: _("Days in stage"), INT, 10),
-        Column(lambda: _("Amount"), CENTS, 16, currency_at=9),
-        Column(lambda: _("Currency"), TEXT, 8),
+        DAYS_IN_STAGE,
+        _amount(currency_at=9),
+        CURRENCY,
         Column(lambda: _("Probability %"), INT, 10),
         Column(lambda: _("Weighted amount"), CENTS, 16, currency_at=9),
         Column(lambda: _("Expected close"), DATE, 12),
         Column(lambda: _("Strategy"), TEXT, 10),
-        Column(lambda: _("Next step"), TEXT, 32),
-        Column(lambda: _("Next step due"), DATE, 12),
+        NEXT_STEP,
+        NEXT_STEP_DUE,
         Column(lambda: _("Checklist done"), INT, 10),
         Column(lambda: _("Checklist required"), INT, 10),
-        Column(lambda: _("Last activity"), DATE, 12),
+        LAST_ACTIVITY,
         Column(lambda: _("Stalled"), TEXT, 8),
     ]
 
@@ -265,20 +283,20 @@ def deal_cells(export: WeeklyExport, stalled: Spill | None = None) -> Iterator[t
 
 def stalled_columns() -> list[Column]:
     return [
-        Column(lambda: _("Stage"), TEXT, 10),
-        Column(lambda: _("Days in stage"), INT, 10),
+        STAGE,
+        DAYS_IN_STAGE,
         Column(lambda: _("Stall threshold (days)"), INT, 12),
         Column(lambda: _("Days over"), INT, 10),
-        Column(lambda: _("Deal ID"), INT, 9),
-        Column(lambda: _("Title"), TEXT, 32),
-        Column(lambda: _("Account"), TEXT, 24),
-        Column(lambda: _("Owner"), TEXT, 12),
-        Column(lambda: _("Team"), TEXT, 12),
-        Column(lambda: _("Amount"), CENTS, 16, currency_at=10),
-        Column(lambda: _("Currency"), TEXT, 8),
-        Column(lambda: _("Next step"), TEXT, 32),
-        Column(lambda: _("Next step due"), DATE, 12),
-        Column(lambda: _("Last activity"), DATE, 12),
+        DEAL_ID,
+        TITLE,
+        ACCOUNT,
+        OWNER,
+        TEAM,
+        _amount(currency_at=10),
+        CURRENCY,
+        NEXT_STEP,
+        NEXT_STEP_DUE,
+        LAST_ACTIVITY,
     ]
 
 
@@ -305,8 +323,8 @@ def change_columns() -> list[Column]:
     return [
         Column(lambda: _("When"), MOMENT, 17),
         Column(lambda: _("What changed"), TEXT, 14),
-        Column(lambda: _("Deal ID"), INT, 9),
-        Column(lambda: _("Title"), TEXT, 32),
+        DEAL_ID,
+        TITLE,
         Column(lambda: _("From"), TEXT, 16),
         Column(lambda: _("To"), TEXT, 16),
         Column(lambda: _("By"), TEXT, 12),
