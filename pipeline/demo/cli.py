@@ -30,14 +30,18 @@ def _remove_sqlite_file(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+APPEND_ONLY_TABLES = ("stage_events", "audit_events")  # each has a PostgreSQL trigger function of its migrations
+
+
 def drop_everything(engine: Engine) -> None:
-    """Drop every table (and our trigger function) so the migrations can start from nothing."""
+    """Drop every table (and our trigger functions) so the migrations can start from nothing."""
     with engine.connect() as conn:
         names = inspect(conn).get_table_names()
         if engine.dialect.name == "postgresql":
             for name in names:
                 conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-            conn.execute(text("DROP FUNCTION IF EXISTS stage_events_append_only() CASCADE"))
+            for table in APPEND_ONLY_TABLES:
+                conn.execute(text(f"DROP FUNCTION IF EXISTS {table}_append_only() CASCADE"))
         elif engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             for name in names:
