@@ -11,8 +11,9 @@ child process (so its peak RSS is the workload's own), and each round runs every
 1. **service CSV**: `pipeline.exports.services.write_export(export, "csv", file)` inside `create_app()` and an
    app context, as `pipeline export weekly --format csv` does (without the rename and fsync of the temp file);
 2. **bare CSV**: one hand-written SQL query for the same rows (same columns, joins and order; the local dates and
-   the days in stage computed in SQL), streamed through a server-side cursor (psycopg) or a sqlite3 cursor and
-   written by the csv module alone, the cells made with as little Python as they need; no Flask, no SQLAlchemy;
+   the days in stage computed in SQL), streamed through a server-side cursor (psycopg, under the service's planner
+   settings) or a sqlite3 cursor and written by the csv module alone, the cells made with as little Python as
+   they need; no Flask, no SQLAlchemy;
 3. **service xlsx (workbook)**: `write_export(export, "xlsx", file)`: the whole four-sheet workbook;
 4. **service xlsx (商机 only)**: `write_workbook([the 商机 sheet], file)`: like for like with the bare writer;
 5. **bare xlsx**: the hand-written query's rows through XlsxWriter alone (constant_memory, one `write_row` per
@@ -50,7 +51,10 @@ if TYPE_CHECKING:
     from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[1]
-BATCH = 2000  # rows per round trip of the server-side cursor, as pipeline.exports.weekly.BATCH
+BATCH = 1000  # rows per round trip of the server-side cursor, as pipeline.exports.weekly.BATCH
+# The planner settings the service's streamed query runs under (pipeline.exports.weekly.plan_for_every_row), so
+# that the bare query does the same work in the database: planned for all its rows, sorted in memory.
+PG_SETTINGS = ("SET LOCAL cursor_tuple_fraction = 1.0", "SET LOCAL work_mem = '64MB'")
 CSV_TARGET_S, XLSX_TARGET_RATIO, RSS_TARGET_MB, CSV_TARGET_ROWS = 10.0, 1.3, 100.0, 1_000_000
 SERVICE_CSV, BARE_CSV = "service CSV", "bare CSV"
 SERVICE_XLSX, SERVICE_SHEET, BARE_XLSX = "service xlsx (workbook)", "service xlsx (商机 only)", "bare xlsx"
@@ -164,6 +168,8 @@ def bare_rows(spec: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
 
         conninfo = "postgresql://" + url.split("://", 1)[1]  # libpq's URL; jit off as the app's engine connects
         with psycopg.connect(conninfo, options="-c jit=off") as conn, conn.cursor(name="bare_export") as cursor:
+            for setting in PG_SETTINGS:
+                conn.execute(setting)
             cursor.itersize = BATCH
             cursor.execute(bare_sql("postgresql"), {"today": spec["today"], "zone": spec["zone"]})
             yield from cursor
