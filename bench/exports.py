@@ -85,7 +85,8 @@ def make_spec(url: str, week: str | None = None, anchor: date | None = None, loc
     from pipeline.deals.board import stall_days
     from pipeline.deals.method import STAGE_KEYS, STAGES, STRATEGIES
     from pipeline.exports.services import scope_name
-    from pipeline.exports.weekly import count_on_board, deal_columns
+    from pipeline.exports.sheets import deal_columns
+    from pipeline.exports.weekly import count_on_board
     from pipeline.reports.periods import iso_week
     from pipeline.reports.scope import ReportScope
 
@@ -337,7 +338,8 @@ def service_export(spec: dict[str, Any], workload: str, out: IO[bytes]) -> dict[
     from flask_babel import force_locale, pgettext
 
     from pipeline.exports.services import write_export
-    from pipeline.exports.weekly import Sheet, WeeklyExport, deal_cells, deal_columns
+    from pipeline.exports.sheets import Sheet, deal_cells, deal_columns
+    from pipeline.exports.weekly import WeeklyExport
     from pipeline.exports.xlsx import write_workbook
     from pipeline.reports.periods import iso_week
     from pipeline.reports.scope import ReportScope

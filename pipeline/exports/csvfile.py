@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from pipeline.core.timeutil import team_zone
 from pipeline.exports.cells import CENTS, MOMENT, TEXT, neutralised
-from pipeline.exports.weekly import Sheet
+from pipeline.exports.sheets import Sheet
 
 ENCODING = "utf-8-sig"  # the BOM tells Excel the file is UTF-8; without it Excel reads GBK and shows mojibake
 PROGRESS_EVERY = 1000

@@ -18,8 +18,9 @@ from pipeline.core.models import utcnow
 from pipeline.core.pages import strategy_label
 from pipeline.exports.csvfile import ENCODING, write_csv
 from pipeline.exports.files import atomic_path, safe_name
+from pipeline.exports.sheets import Sheet, deal_cells, deal_columns, sheets
 from pipeline.exports.spill import Spill
-from pipeline.exports.weekly import Sheet, WeeklyExport, deal_cells, deal_columns, sheets
+from pipeline.exports.weekly import WeeklyExport
 from pipeline.exports.xlsx import write_workbook
 from pipeline.extensions import db
 from pipeline.reports.periods import Period

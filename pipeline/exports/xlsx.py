@@ -12,7 +12,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipeline.core.timeutil import team_zone
 from pipeline.exports.cells import CENTS, DATE, INT, MOMENT, SIGNED, Column, is_formula_like
-from pipeline.exports.weekly import Sheet
+from pipeline.exports.sheets import Sheet
 
 EXCEL_ROWS = 1_048_576  # rows a sheet can hold; a longer table goes on in a second sheet "<name> (2)"
 PROGRESS_EVERY = 1000

@@ -29,7 +29,8 @@ from bench.exports import (
     verdict,
 )
 from bench.generate import Options, generate
-from pipeline.exports.weekly import WeeklyExport, deal_cells
+from pipeline.exports.sheets import deal_cells
+from pipeline.exports.weekly import WeeklyExport
 from pipeline.reports.periods import iso_week
 from pipeline.reports.scope import ReportScope
 

@@ -16,13 +16,13 @@ from sqlalchemy import func, select, text
 
 from pipeline.core.audit import AuditEvent
 from pipeline.deals.models import Deal
-from pipeline.exports import csvfile, weekly, xlsx
+from pipeline.exports import csvfile, sheets, xlsx
 from pipeline.exports.services import write_export_file
 from pipeline.extensions import db
 from tests.exports.conftest import SHEETS, make_export, open_book
 
 FORMATS = ["xlsx", "csv"]
-REAL_DEALS_ON_BOARD = weekly.deals_on_board
+REAL_DEALS_ON_BOARD = sheets.deals_on_board
 
 
 class Boom(RuntimeError):
@@ -51,7 +51,7 @@ def failing_rows(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[list[str
         finally:
             rows.close()  # as a source failing inside itself would end its own query
 
-    monkeypatch.setattr(weekly, "deals_on_board", deals_then_boom)
+    monkeypatch.setattr(sheets, "deals_on_board", deals_then_boom)
     return seen
 
 
@@ -102,7 +102,7 @@ def test_a_failure_on_the_changes_sheet_leaves_nothing_behind(
     week: dict[str, Deal], folder: Path, monkeypatch: pytest.MonkeyPatch, is_postgres: bool
 ) -> None:
     calls: list[int] = []
-    real = weekly.change_values
+    real = sheets.change_values
 
     def second_change_fails(*args: Any) -> Any:
         calls.append(1)
@@ -110,7 +110,7 @@ def test_a_failure_on_the_changes_sheet_leaves_nothing_behind(
             raise Boom("a label went missing")
         return real(*args)
 
-    monkeypatch.setattr(weekly, "change_values", second_change_fails)
+    monkeypatch.setattr(sheets, "change_values", second_change_fails)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with contextlib.suppress(Boom):
@@ -161,7 +161,7 @@ def test_an_interrupted_export_cleans_up_too(
         yield next(real(*args, **kwargs))
         raise KeyboardInterrupt  # Ctrl-C at a terminal
 
-    monkeypatch.setattr(weekly, "deals_on_board", interrupted)
+    monkeypatch.setattr(sheets, "deals_on_board", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_export_file(make_export(), "xlsx", folder / "x.xlsx")
     assert list(folder.iterdir()) == []
@@ -176,7 +176,7 @@ def test_a_failing_workbook_leaves_no_scratch_files_in_the_temporary_folder(
     with pytest.raises(Boom):
         write_export_file(make_export(), "xlsx", folder / "x.xlsx")
     assert list(scratch.iterdir()) == [] and list(folder.iterdir()) == []
-    monkeypatch.setattr(weekly, "deals_on_board", REAL_DEALS_ON_BOARD)
+    monkeypatch.setattr(sheets, "deals_on_board", REAL_DEALS_ON_BOARD)
     write_export_file(make_export(), "xlsx", folder / "x.xlsx")
     assert list(scratch.iterdir()) == [] and [p.name for p in folder.iterdir()] == ["x.xlsx"]
 
