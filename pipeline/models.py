@@ -1,10 +1,12 @@
 """Every model module, imported once so the metadata (and Alembic) sees all tables."""
 
-from pipeline.accounts.models import Account, Contact
+from pipeline.accounts.models import Account, Contact, Qualification, Tag
 from pipeline.activities.models import Activity
 from pipeline.auth.models import ApiToken, Team, User
+from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.core.audit import AuditEvent
 from pipeline.core.changelog import FieldChange
+from pipeline.core.settings import Setting
 from pipeline.deals.models import BuyingInfluence, ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
 
 __all__ = [
@@ -14,12 +16,17 @@ __all__ = [
     "AuditEvent",
     "BuyingInfluence",
     "ChecklistTemplate",
+    "Complaint",
     "Contact",
     "Deal",
     "DealChecklistItem",
     "FieldChange",
     "LostReason",
+    "Qualification",
+    "SatisfactionSurvey",
+    "Setting",
     "StageEvent",
+    "Tag",
     "Team",
     "User",
 ]

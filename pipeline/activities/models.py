@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pipeline.accounts.models import Contact
+from pipeline.accounts.scales import CALL_RESULT_KEYS, sql_in
 from pipeline.auth.models import User
 from pipeline.core.models import TimestampMixin, UTCDateTime
 from pipeline.deals.method import Choice
@@ -38,6 +39,11 @@ class Activity(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('call', 'visit', 'email', 'meeting', 'note')", name="kind"),
         CheckConstraint("deal_id IS NOT NULL OR account_id IS NOT NULL OR contact_id IS NOT NULL", name="has_subject"),
+        CheckConstraint(
+            "call_result IS NULL OR (kind = 'call' AND " + sql_in("call_result", CALL_RESULT_KEYS) + ")",
+            name="call_result",
+        ),
+        Index("ix_activities_contact_occurred", "contact_id", "occurred_at"),
         Index("ix_activities_deal_occurred", "deal_id", "occurred_at"),
         Index("ix_activities_account_occurred", "account_id", "occurred_at"),
     )
@@ -46,11 +52,12 @@ class Activity(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str] = mapped_column(Text, default="")
+    call_result: Mapped[str | None] = mapped_column(String(10))  # calls only: answered, no answer, busy, declined
 
     user: Mapped[User] = relationship()
     contact: Mapped[Contact | None] = relationship()

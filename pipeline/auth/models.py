@@ -50,6 +50,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(10), default="zh")
     # Part of every session's user id: bumping it (sign-out, disabling, a new password) ends all the user's sessions.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # SHA-256 of the secret in the user's calendar (.ics) feed address; None until they ask for one.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 

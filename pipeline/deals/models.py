@@ -123,6 +123,12 @@ class Deal(TimestampMixin, db.Model):
     won_on: Mapped[date | None] = mapped_column(Date)
     lost_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # What is sold and through whom (seed 002's sales by product line and channel); profit where it is entered.
+    product_line: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    channel: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    gross_profit: Mapped[Decimal | None] = mapped_column("gross_profit_cents", Money)
+    # The deal's id in the CRM it was imported from, so importing the same export twice adds nothing.
+    import_ref: Mapped[str | None] = mapped_column(String(120), index=True, unique=True)
 
     __mapper_args__ = {"version_id_col": version}
 
