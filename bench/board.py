@@ -14,7 +14,9 @@ Measured, each the median and 95th percentile of --repeat runs after two warm-up
 2. **board service**: `pipeline.deals.board.board(rep, BoardFilter(), today)` — the totals query and the
    ranked cards query, with Card objects built;
 3. **board page**: `GET /board` through the app as the signed-in rep (session load, the two board queries,
-   the owner-filter query, template rendering, the per-request commit): the server time of a real request.
+   the owner-filter query, template rendering, the per-request commit): the server time of a real request;
+4. **deal page**: `GET /deals/<id>` for one of the rep's deals in 成交 with its four moves of history, the
+   checklists of every stage it passed, a dozen activities and field changes: the page a rep opens most.
 """
 
 from __future__ import annotations
@@ -126,6 +128,77 @@ def seed(deals: int, mine: int, seed_value: int = 1) -> int:
     return rep_id
 
 
+def give_history(rep_id: int) -> int:
+    """One of the rep's deals in 成交 gets the history a real one has; return its id (for the deal page)."""
+    from sqlalchemy import insert, select
+
+    from pipeline.activities.models import Activity
+    from pipeline.core.changelog import FieldChange
+    from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, StageEvent
+    from pipeline.extensions import db
+
+    deal = db.session.scalars(select(Deal).where(Deal.owner_id == rep_id, Deal.stage == "close").limit(1)).one()
+    start = deal.stage_entered_at - timedelta(days=40)
+    path = ((None, "qualify"), ("qualify", "evaluate"), ("evaluate", "propose"), ("propose", "close"))
+    db.session.execute(
+        insert(StageEvent),
+        [
+            {
+                "deal_id": deal.id,
+                "from_stage": before,
+                "to_stage": after,
+                "trigger": "create" if before is None else "advance",
+                "user_id": rep_id,
+                "at": deal.stage_entered_at if after == "close" else start + timedelta(days=10 * i),
+                "amount": deal.amount,
+                "overridden": [],
+            }
+            for i, (before, after) in enumerate(path)
+        ],
+    )
+    passed = db.session.execute(
+        select(ChecklistTemplate.stage, ChecklistTemplate.key).where(ChecklistTemplate.stage.in_(OPEN[:3]))
+    ).all()
+    db.session.execute(
+        insert(DealChecklistItem),
+        [{"deal_id": deal.id, "item_key": key, "stage": stage, "done": True, "note": ""} for stage, key in passed],
+    )
+    db.session.execute(
+        insert(Activity),
+        [
+            {
+                "kind": ("call", "visit", "email", "meeting")[i % 4],
+                "deal_id": deal.id,
+                "user_id": rep_id,
+                "occurred_at": start + timedelta(days=3 * i),
+                "summary": f"第{i + 1}次沟通：确认需求与预算",
+                "outcome": "客户同意下周演示",
+            }
+            for i in range(12)
+        ],
+    )
+    db.session.execute(
+        insert(FieldChange),
+        [
+            {
+                "entity": "deal",
+                "entity_id": deal.id,
+                "field": "amount",
+                "old_value": f"{100_000 * (i + 1)}.00",
+                "new_value": f"{100_000 * (i + 2)}.00",
+                "user_id": rep_id,
+                "at": start + timedelta(days=5 * i),
+                "stage": "propose",
+            }
+            for i in range(4)
+        ],
+    )
+    db.session.commit()
+    deal_id = deal.id
+    db.session.remove()
+    return deal_id
+
+
 def timed(run: Callable[[], int], repeat: int) -> dict[str, Any]:
     """Median and p95 in milliseconds over `repeat` runs after two warm-ups; the row count each run saw."""
     rows = run()
@@ -163,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         with app.app_context():
             rep_id = seed(args.deals, args.mine)
+            deal_id = give_history(rep_id)
             if db.engine.dialect.name == "postgresql":
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.execute(text("ANALYZE"))
@@ -196,6 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         results = {"raw SQL (one query, same rows)": timed(raw, args.repeat)}
         results["board service"] = timed(service, args.repeat)
         results["board page GET /board"] = timed(page, args.repeat)
+
+        def deal_page() -> int:
+            response = client.get(f"/deals/{deal_id}")
+            assert response.status_code == 200, response.status_code
+            return response.get_data(as_text=True).count("<li")
+
+        results["deal page GET /deals/<id>"] = timed(deal_page, args.repeat)
 
     floor = results["raw SQL (one query, same rows)"]["median_ms"]
     rows = [
