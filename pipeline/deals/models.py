@@ -96,7 +96,8 @@ class Deal(TimestampMixin, db.Model):
             "OR (stage <> 'lost' AND lost_on IS NULL AND lost_reason_key IS NULL AND lost_from_stage IS NULL)",
             name="lost_iff_lost",
         ),
-        Index("ix_deals_owner_stage", "owner_id", "stage"),
+        # One rep's (or a team's) deals by stage, already in the order the board ranks them (stalest first).
+        Index("ix_deals_owner_stage_entered", "owner_id", "stage", "stage_entered_at", "id"),
         Index("ix_deals_stage_entered", "stage", "stage_entered_at"),
         Index("ix_deals_expected_close", "expected_close_date"),
         Index("ix_deals_won_on", "won_on"),
