@@ -264,11 +264,18 @@ def _export_args(args: argparse.Namespace, log: Path) -> list[str]:
     ]
 
 
+def _http_args(args: argparse.Namespace, _log: Path) -> list[str]:
+    """The HTTP load runs at 100,000 deals on PostgreSQL whatever the scale (the issue's workload)."""
+    db = args.db if is_postgres(args.db) else "postgresql+psycopg://postgres@127.0.0.1/postgres"
+    return ["bench.http_load", "--db", db, "--deals", "100000", "--duration", str(args.duration)]
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     "board": Benchmark("board", _board_args, board_rows),
     "reports": Benchmark("reports", _report_args, report_rows),
     "transitions": Benchmark("transitions", _transition_args, transition_rows),
     "exports": Benchmark("exports", _export_args, export_rows),
+    "http": Benchmark("http", _http_args, generic_rows),
 }
 
 
@@ -309,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=50, help="timed runs of each page or report")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each export workload")
     parser.add_argument("--moves", type=int, default=100_000, help="moves per transitions workload")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of measured HTTP load")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where SQLite data files are kept")
     parser.add_argument("--json", type=Path, help="where the run is written (default: bench/results/…)")
     args = parser.parse_args(argv)
