@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
@@ -116,8 +117,16 @@ def won_revenue(current: Period, previous: Period, *where: object) -> dict[int, 
 def tiers_for(account_ids: Iterable[int] | None, scope_user: User, on: date) -> dict[int, str]:
     """The value tier of each account `scope_user` may see (of `account_ids`, or all of them) on the day `on`.
 
-    One query: every account with its revenue in both windows and whether the user sees it; ranking is
-    company-wide, the answer holds only the visible accounts (an unknown or hidden id is simply absent).
+    Ranking is company-wide; the answer holds only the visible accounts (an unknown or hidden id is absent).
+    """
+    tiers = tiers_where(accounts_visible_to(scope_user), on)
+    return tiers if account_ids is None else {i: tiers[i] for i in set(account_ids) if i in tiers}
+
+
+def tiers_where(wanted: ColumnElement[bool], on: date) -> dict[int, str]:
+    """The tier on `on` of each account matching `wanted` (a condition over Account), ranked company-wide.
+
+    One query: every account with its revenue in both windows and whether it is wanted.
     """
     rules = TIER_RULES.current()
     current, previous = windows(on, int(rules["window_months"]))
@@ -126,7 +135,7 @@ def tiers_for(account_ids: Iterable[int] | None, scope_user: User, on: date) -> 
     query = (
         select(
             Account.id,
-            func.max(case((accounts_visible_to(scope_user), 1), else_=0)),
+            func.max(case((wanted, 1), else_=0)),
             func.sum(case((and_(in_window, in_current), DEAL_CENTS), else_=0)),
             func.sum(case((and_(in_window, ~in_current), DEAL_CENTS), else_=0)),
         )
@@ -134,11 +143,44 @@ def tiers_for(account_ids: Iterable[int] | None, scope_user: User, on: date) -> 
         .group_by(Account.id)
     )
     revenues: dict[int, Revenue] = {}
-    visible: set[int] = set()
-    for account_id, sees, now, before in db.session.execute(query):
+    chosen: set[int] = set()
+    for account_id, is_wanted, now, before in db.session.execute(query):
         revenues[account_id] = Revenue(int(now or 0), int(before or 0))
-        if sees:
-            visible.add(account_id)
-    wanted = visible if account_ids is None else visible.intersection(account_ids)
+        if is_wanted:
+            chosen.add(account_id)
     tiers = assign_tiers(revenues, rules)
-    return {account_id: tiers[account_id] for account_id in wanted}
+    return {account_id: tiers[account_id] for account_id in chosen}
+
+
+def describe_tier_rules(rules: Mapping[str, float]) -> list[tuple[str, str]]:
+    """Each tier's rule in words (tier key, text), as the pages and the API show the rules in force."""
+    months = int(rules["window_months"])
+    return [
+        (
+            SUPERSTAR,
+            _(
+                "the top %(n)s decile(s) of won revenue in the last %(months)s months",
+                n=int(rules["superstar_deciles"]),
+                months=months,
+            ),
+        ),
+        (
+            RISING,
+            _(
+                "in the top %(n)s deciles (not a superstar) and grew %(pct)s%% or more on the %(months)s months "
+                "before (or bought nothing then)",
+                n=int(rules["rising_max_decile"]),
+                pct=int(rules["rising_growth_pct"]),
+                months=months,
+            ),
+        ),
+        (
+            FADING,
+            _(
+                "revenue fell at least %(pct)s%% against the %(months)s months before",
+                pct=int(rules["fading_drop_pct"]),
+                months=months,
+            ),
+        ),
+        (ORDINARY, _("every other account")),
+    ]
