@@ -66,7 +66,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.exports import cli as export_cli
     from pipeline.exports import views as export_views
     from pipeline.extensions import api
-    from pipeline.reports import analysis_views
+    from pipeline.reports import analysis_api, analysis_views
     from pipeline.reports import api as reports_api
     from pipeline.reports import views as report_views
 
@@ -76,6 +76,7 @@ def _register_features(app: Flask) -> None:
         deals_api.reference_blp,
         activities_api.blp,
         reports_api.blp,
+        analysis_api.blp,
         exports_api.blp,
     ):
         api.register_blueprint(blueprint)
