@@ -79,17 +79,14 @@ def save_rules(form: RulesForm, user: User) -> bool:
                 values[name] = rule_set.check(name, field.data)
             except ValueError:
                 rule = rule_set.rules[name]
-                field.errors = [
-                    str(
-                        _l(
-                            "Enter a number from %(low)s to %(high)s.",
-                            low=f"{rule.minimum:g}",
-                            high=f"{rule.maximum:g}",
-                        )
-                    )
-                    if not rule.whole or field.data == int(field.data)
-                    else str(_l("Enter a whole number."))
-                ]
+                low, high = f"{rule.minimum:g}", f"{rule.maximum:g}"
+                whole_wanted = rule.whole and field.data.is_finite() and field.data != int(field.data)
+                message = (
+                    _l("Enter a whole number.")
+                    if whole_wanted
+                    else _l("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+                )
+                field.errors = [str(message)]
         checked.append((rule_set, values))
     if any(field.errors for field in form):
         return False
