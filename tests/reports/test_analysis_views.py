@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pipeline.extensions import db
 from pipeline.reports.concentration import COST_RULES
 from pipeline.reports.value import TIER_RULES
+from tests.conftest import counting_statements
 from tests.pages import plain, section, text
+from tests.reports.customers import complain, touch, won
 from tests.reports.test_churn import base  # noqa: F401  (the churn half year)
 from tests.reports.test_concentration import quarter  # noqa: F401  (the 80/20 quarter)
 from tests.reports.test_customer_sales import sales  # noqa: F401
@@ -101,3 +104,32 @@ def test_everyone_sees_the_rules_and_only_an_admin_changes_them(browser, people,
         section(text(bad), "churn-flag_after_days-error")
     )
     assert COST_RULES.current()["cost_per_activity"] == Decimal(150)
+
+
+def test_the_pages_ask_the_same_number_of_queries_for_five_accounts_or_fifty(browser, people, make_account):
+    def add(n):
+        for i in range(n):
+            account = make_account(people.rep, name=f"客户{i}", region="华东")
+            won(account, "10000", date(2026, 2, 1 + i % 20), product_line="ERP", gross_profit=Decimal("1000"))
+            won(account, "5000", date(2025, 3, 1))
+            touch(account, date(2026, 3, 1), 2)
+            complain(account, date(2026, 3, 2))
+            if i % 3 == 0:
+                account.churned_on, account.churn_reason_key = date(2026, 4, 1), "price"
+        db.session.commit()
+
+    client = browser(people.lead)
+    pages = [f"/reports/{name}?{H1}" for name in ("value", "concentration", "customers", "churn")]
+
+    def counts():
+        out = []
+        for page in pages:
+            with counting_statements() as statements:
+                assert client.get(page).status_code == 200
+            out.append(len(statements))
+        return out
+
+    add(5)
+    few = counts()
+    add(45)
+    assert counts() == few
