@@ -121,7 +121,9 @@ class SelfCheckSchema(Schema):
 class ConcentrationSchema(Schema):
     period = fields.Nested(PeriodSchema)
     scope = fields.Nested(ScopeSchema)
-    accounts = fields.Integer(metadata={"description": "active accounts: bought, were contacted or complained"})
+    accounts = fields.Integer(
+        metadata={"description": "active customers (had bought by the period's end): bought, contacted or complained"}
+    )
     revenue = Money()
     gross_profit = Money()
     top_revenue_share = Rate()

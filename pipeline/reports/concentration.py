@@ -23,6 +23,7 @@ from pipeline.reports.customers import (
     accounts_in,
     activities_per_account,
     complaints_per_account,
+    customers_by,
     names_and_owners,
     won_in,
 )
@@ -108,7 +109,8 @@ def _share(part: Decimal, whole: Decimal) -> Decimal | None:
 
 
 def economics(scope: ReportScope, period: Period, rules: dict[str, float]) -> dict[int, AccountEconomics]:
-    """Every account in scope with revenue, touches or complaints in the period, by the cost model (three queries)."""
+    """Every customer in scope (an account that had bought by the period's end) with revenue, touches or complaints
+    in the period, by the cost model (four queries). Prospects are left out: working them is the pipeline's cost."""
     rows = db.session.execute(
         select(
             Deal.account_id,
@@ -126,7 +128,8 @@ def economics(scope: ReportScope, period: Period, rules: dict[str, float]) -> di
     per_activity, per_complaint = Decimal(str(rules["cost_per_activity"])), Decimal(str(rules["cost_per_complaint"]))
     zero = (Decimal("0.00"),) * 3
     out = {}
-    for account_id in set(money) | set(touches) | set(complaints):
+    customers = customers_by(scope, period.last)
+    for account_id in (set(money) | set(touches) | set(complaints)) & customers:
         revenue, profit, without = money.get(account_id, zero)
         n_touches, n_complaints = touches.get(account_id, 0), complaints.get(account_id, 0)
         out[account_id] = AccountEconomics(
@@ -200,8 +203,9 @@ class SelfCheck:
 
 
 def self_check(scope: ReportScope, period: Period) -> tuple[list[SelfCheck], dict[str, float]]:
-    """Per rep owning accounts in scope: their customers (accounts not marked lost before the period), those with at
-    least `min_activities` touches in the `days` up to the period's last day, and the period's revenue from each."""
+    """Per rep owning accounts in scope: their customers (accounts that had bought by the period's end and were not
+    marked lost before it), those with at least `min_activities` touches in the `days` up to the period's last day,
+    and the period's revenue from each."""
     rules = SELF_CHECK_RULES.current()
     window = Period(period.last - timedelta(days=int(rules["days"]) - 1), period.last)
     touches = activities_per_account(scope, window)
@@ -210,6 +214,7 @@ def self_check(scope: ReportScope, period: Period) -> tuple[list[SelfCheck], dic
         select(Deal.account_id, func.sum(DEAL_CENTS)).where(*won_in(scope, period)).group_by(Deal.account_id)
     )
     revenue = {a: from_cents(c) for a, c in revenue_rows}
+    bought = customers_by(scope, period.last)
     customers = db.session.execute(
         select(Account.id, Account.owner_id, User.name)
         .join(User, User.id == Account.owner_id)
@@ -217,6 +222,8 @@ def self_check(scope: ReportScope, period: Period) -> tuple[list[SelfCheck], dic
     )
     per_rep: dict[int, SelfCheck] = {}
     for account_id, owner_id, name in customers:
+        if account_id not in bought:
+            continue  # a prospect, not a customer yet
         money = revenue.get(account_id, Decimal("0.00"))
         is_often = account_id in often
         before = per_rep.get(owner_id, SelfCheck(owner_id, name, 0, 0, Decimal("0.00"), Decimal("0.00")))

@@ -34,6 +34,14 @@ def won_in(scope: ReportScope, period: Period) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def customers_by(scope: ReportScope, day: date) -> set[int]:
+    """Accounts in scope that had bought (a won deal in scope) by `day`: customers, not prospects."""
+    conditions = [Deal.won_on <= day]
+    if not scope.whole_company:
+        conditions += [scope.deals(), Deal.account_id.in_(select(Account.id).where(accounts_in(scope)))]
+    return set(db.session.scalars(select(Deal.account_id).where(*conditions).distinct()))
+
+
 def previous_period(period: Period) -> Period:
     """The period of the same length just before `period`, to measure growth against."""
     return Period(

@@ -25,13 +25,14 @@ def quarter(people, make_account):
     K1 ¥500,000 (¥120,000 entered on 300,000; 200,000 without) · 2 touches → net 180,000 − 600
     K2 ¥200,000 (gross profit 50,000) · 10 touches (one on a deal, one on a contact) → net 47,000
     K3 ¥50,000 (none entered: 15,000) · 20 touches, 5 complaints → cost 16,000, net −1,000: costly
-    K4 nothing bought · 3 touches → net −900: costly
+    K4 bought last June, nothing this quarter · 3 touches → net −900: costly
+    K10 a prospect (never bought) · 9 touches: not a customer, left out of both analyses
     K5 ¥100,000 (10,000) · 1 touch (and one in April, outside) → net 9,700: break even
     K6 (rep_b) ¥100,000 (30,000 assumed) · 1 complaint → net 28,000: break even
     K7 ¥30,000 (3,000) · 2 complaints → net −1,000: costly
     K8 (华南, another team) ¥1,000,000 · K9 marked lost in October, nothing this quarter
     """
-    a = {n: make_account(people.rep, name=n) for n in ("K1", "K2", "K3", "K4", "K5", "K7", "K9")}
+    a = {n: make_account(people.rep, name=n) for n in ("K1", "K2", "K3", "K4", "K5", "K7", "K9", "K10")}
     a["K6"] = make_account(people.rep_b, name="K6")
     a["K8"] = make_account(people.outsider, name="K8")
     won(a["K1"], "300000", JAN, gross_profit=Decimal("120000"))
@@ -39,6 +40,7 @@ def quarter(people, make_account):
     won(a["K1"], "150000", date(2025, 12, 31))  # the day before the quarter
     k2 = won(a["K2"], "200000", FEB, gross_profit=Decimal("50000"))
     won(a["K3"], "50000", FEB)
+    won(a["K4"], "20000", date(2025, 6, 1))
     won(a["K5"], "100000", MAR, gross_profit=Decimal("10000"))
     won(a["K6"], "100000", MAR)
     won(a["K7"], "30000", JAN, gross_profit=Decimal("3000"))
@@ -53,6 +55,7 @@ def quarter(people, make_account):
     touch(a["K3"], MAR, 20)
     complain(a["K3"], MAR, 5)
     touch(a["K4"], JAN, 3)
+    touch(a["K10"], FEB, 9)
     touch(a["K5"], FEB)
     touch(a["K5"], date(2026, 4, 1))
     complain(a["K6"], FEB)
