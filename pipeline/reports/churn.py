@@ -19,7 +19,7 @@ from pipeline.accounts.models import Account
 from pipeline.accounts.scales import CHURN_REASON_KEYS, RELATIONSHIP_KEYS, VALUE_TIER_KEYS
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
-from pipeline.reports.customers import accounts_in
+from pipeline.reports.customers import accounts_in, deals_of
 from pipeline.reports.figures import from_cents
 from pipeline.reports.periods import Period
 from pipeline.reports.rules import Rule, RuleSet
@@ -181,7 +181,7 @@ def flagged_accounts(scope: ReportScope, on: date, after_days: int) -> tuple[lis
             func.max(Deal.won_on).label("last_won"),
             func.sum(DEAL_CENTS).label("lifetime"),
         )
-        .where(Deal.won_on.is_not(None), Deal.won_on <= on, *([] if scope.whole_company else [scope.deals()]))
+        .where(Deal.won_on.is_not(None), Deal.won_on <= on, *deals_of(scope))
         .group_by(Deal.account_id)
         .subquery()
     )

@@ -26,19 +26,22 @@ def accounts_in(scope: ReportScope) -> ColumnElement[bool]:
     return replace(scope, strategy=None).deals(owner_column=Account.owner_id)
 
 
+def deals_of(scope: ReportScope) -> list[ColumnElement[bool]]:
+    """WHERE clauses over Deal: the deal's owner and its account's owner both in scope (no strategy filter)."""
+    owners = replace(scope, strategy=None)
+    if owners.whole_company:
+        return []
+    return [owners.deals(), Deal.account_id.in_(select(Account.id).where(accounts_in(owners)))]
+
+
 def won_in(scope: ReportScope, period: Period) -> list[ColumnElement[bool]]:
     """WHERE clauses over Deal: won in the period, the deal in scope, and its account in scope."""
-    conditions = [Deal.won_on >= period.first, Deal.won_on <= period.last]
-    if not scope.whole_company:
-        conditions += [scope.deals(), Deal.account_id.in_(select(Account.id).where(accounts_in(scope)))]
-    return conditions
+    return [Deal.won_on >= period.first, Deal.won_on <= period.last, *deals_of(scope)]
 
 
 def customers_by(scope: ReportScope, day: date) -> set[int]:
     """Accounts in scope that had bought (a won deal in scope) by `day`: customers, not prospects."""
-    conditions = [Deal.won_on <= day]
-    if not scope.whole_company:
-        conditions += [scope.deals(), Deal.account_id.in_(select(Account.id).where(accounts_in(scope)))]
+    conditions = [Deal.won_on <= day, *deals_of(scope)]
     return set(db.session.scalars(select(Deal.account_id).where(*conditions).distinct()))
 
 

@@ -50,6 +50,9 @@ def test_customers(client, token_for, people, sales):  # noqa: F811
     assert body["total"]["margin"] == "0.3500" and body["total"]["deals_without_profit"] == 2
     assert body["product_line"][0]["key"] == "ERP" and body["product_line"][0]["profit"]["revenue"] == "150000.00"
     assert body["loyalty"]["repeat_buyers"] == 2 and body["loyalty"]["repeat_rate"] == "0.6667"
+    # a deal strategy does not pick customers: the same figures with one asked for
+    frontal = get(client, token_for, people.rep, f"/api/v1/reports/customers?{Q1}&strategy=frontal").json
+    assert frontal["total"] == body["total"]
 
 
 def test_churn_and_rules(client, token_for, people, base):  # noqa: F811
