@@ -84,7 +84,8 @@ def signed_percent(rate: Decimal | None) -> str:
 # ---- Customer value: deciles, tiers, portfolio ------------------------------------------------------------------
 
 
-def value_view(found: Portfolio) -> dict[str, Any]:
+def value_view(found: Portfolio, tier_rules: dict[str, str]) -> dict[str, Any]:
+    """The page's figures; `tier_rules` holds each tier's rule in words, shown beside its row."""
     names = owner_names(a.owner_id for a in found.accounts)
     return {
         "revenue": money(found.revenue),
@@ -104,6 +105,7 @@ def value_view(found: Portfolio) -> dict[str, Any]:
             {
                 "key": r.key,
                 "label": tier_label(r.key),
+                "rule": tier_rules.get(r.key, ""),
                 "accounts": r.accounts,
                 "revenue": money(r.revenue),
                 "share": share(r.share),

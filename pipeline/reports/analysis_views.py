@@ -46,9 +46,8 @@ def value() -> tuple[str, int]:
     def figures(filters: Any) -> dict[str, Any]:
         found = portfolio(filters.scope, filters.period)
         return {
-            "report": show.value_view(found),
+            "report": show.value_view(found, dict(describe_tier_rules(TIER_RULES.current()))),
             "charts": show.portfolio_chart(found),
-            "tier_rules": [(show.tier_label(key), text) for key, text in describe_tier_rules(TIER_RULES.current())],
             "rules": show.rule_rows(TIER_RULES, PORTFOLIO_RULES),
         }
 

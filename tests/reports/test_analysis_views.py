@@ -37,8 +37,10 @@ def test_the_value_page_shows_deciles_tiers_and_quadrants(browser, people, book)
 def test_the_value_page_shows_the_rules_in_force(browser, people, book):  # noqa: F811
     TIER_RULES.save({"fading_drop_pct": 35}, people.admin.id)
     db.session.commit()
-    rules = plain(section(text(browser(people.rep).get(f"/reports/value?{H1}")), "rules"))
+    html = text(browser(people.rep).get(f"/reports/value?{H1}"))
+    rules = plain(section(html, "rules"))
     assert "35" in rules and "12" in rules
+    assert "35%" in cells(html, "tier-fading")[1]  # the tier's rule in words, beside its row
 
 
 def test_the_80_20_page_for_the_lead(browser, people, quarter):  # noqa: F811
