@@ -66,6 +66,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.exports import cli as export_cli
     from pipeline.exports import views as export_views
     from pipeline.extensions import api
+    from pipeline.reports import analysis_api, analysis_views
     from pipeline.reports import api as reports_api
     from pipeline.reports import views as report_views
 
@@ -75,6 +76,7 @@ def _register_features(app: Flask) -> None:
         deals_api.reference_blp,
         activities_api.blp,
         reports_api.blp,
+        analysis_api.blp,
         exports_api.blp,
     ):
         api.register_blueprint(blueprint)
@@ -87,6 +89,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(influence_views.bp)
     app.register_blueprint(report_views.bp)
+    app.register_blueprint(analysis_views.bp)
     app.register_blueprint(export_views.bp)
     for group in (auth_cli, deals_cli, demo_cli, export_cli):
         group.register(app)

@@ -21,7 +21,7 @@ from pipeline.reports.periods import Period, iso_week, month_containing, quarter
 from pipeline.reports.scope import ReportScope, scope_for
 
 PERIOD = "period"  # what a report on a period reads: a preset or custom dates
-PERIODS = ("this_week", "last_week", "this_month", "this_quarter", "last_90_days", "custom")
+PERIODS = ("this_week", "last_week", "this_month", "this_quarter", "last_90_days", "last_12_months", "custom")
 CUSTOM = "custom"
 WEEK = "week"  # the period name of a weekly report's filters: an ISO week, not a preset
 TODAY = "today"  # the period name of a report on how things stand today (stalled deals, the forecast)
@@ -80,7 +80,14 @@ def preset_period(name: str, today: date) -> Period:
         return quarter_containing(today)
     if name == "last_90_days":
         return Period(today - timedelta(days=89), today)
+    if name == "last_12_months":  # the customer analyses' default: a year of buying
+        return Period(_year_before(today) + timedelta(days=1), today)
     raise ValueError(f"no period preset {name!r}")
+
+
+def _year_before(day: date) -> date:
+    """The same day a year earlier (28 February for 29 February)."""
+    return day.replace(year=day.year - 1) if (day.month, day.day) != (2, 29) else date(day.year - 1, 2, 28)
 
 
 def last_full_week(today: date) -> Period:
@@ -95,12 +102,13 @@ def read_filters(
     *,
     when: str = PERIOD,
     sorts: Collection[str] = (),
+    default: str = DEFAULT_PERIOD,
 ) -> ReportFilters:
     """Read the report's query arguments and the scope they ask for; BadFilter names every argument at fault.
 
     `when` is PERIOD (a preset or custom dates), WEEK (`week` and `compare`) or TODAY (no dates at all);
-    `sorts` are the column keys `sort` may name. A team or rep that does not exist or is out of the user's
-    reach is NotFound, as for any record.
+    `sorts` are the column keys `sort` may name; `default` is the preset when no dates are asked for. A team or
+    rep that does not exist or is out of the user's reach is NotFound, as for any record.
     """
     errors: dict[str, str] = {}
     compare = None
@@ -109,7 +117,7 @@ def read_filters(
     elif when == TODAY:
         period, name = Period(today, today), TODAY
     else:
-        period, name = _period(args, today, errors)
+        period, name = _period(args, today, errors, default)
     team_id = _id(args, "team", errors, _("Choose a team from the list."))
     rep_id = _id(args, "rep", errors, _("Choose a rep from the list."))
     strategy = _value(args, "strategy") or None
@@ -143,7 +151,9 @@ def _date(args: Mapping[str, str], name: str, errors: dict[str, str]) -> date | 
     return day
 
 
-def _period(args: Mapping[str, str], today: date, errors: dict[str, str]) -> tuple[Period | None, str]:
+def _period(
+    args: Mapping[str, str], today: date, errors: dict[str, str], default: str = DEFAULT_PERIOD
+) -> tuple[Period | None, str]:
     """A preset, or custom dates (`period=custom`, or dates without a preset); a preset ignores the dates."""
     name = _value(args, "period")
     if name and name not in PERIODS:
@@ -153,7 +163,7 @@ def _period(args: Mapping[str, str], today: date, errors: dict[str, str]) -> tup
         return preset_period(name, today), name
     first, last = _date(args, "from", errors), _date(args, "to", errors)
     if not name and first is None and last is None and "from" not in errors and "to" not in errors:
-        return preset_period(DEFAULT_PERIOD, today), DEFAULT_PERIOD
+        return preset_period(default, today), default
     for field, day in (("from", first), ("to", last)):
         if day is None and field not in errors:
             errors[field] = _("A custom period needs both dates.")

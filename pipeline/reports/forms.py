@@ -22,6 +22,7 @@ PERIOD_LABELS = {
     "this_month": _l("This month"),
     "this_quarter": _l("This quarter"),
     "last_90_days": _l("Last 90 days"),
+    "last_12_months": _l("Last 12 months"),
     CUSTOM: _l("Custom dates"),
 }
 

@@ -15,6 +15,7 @@ from pipeline.core.pages import actor, strategy_label, today
 from pipeline.reports import presenters
 from pipeline.reports.breakdowns import by_rep, by_strategy, lost_by_reason
 from pipeline.reports.filters import (
+    DEFAULT_PERIOD,
     PERIOD,
     REP_COLUMNS,
     TODAY,
@@ -32,6 +33,7 @@ from pipeline.reports.trend import trend_to
 from pipeline.reports.weekly import week_over_week
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+CUSTOMER_PERIOD = "customer_period"  # a period too, but a year by default: it travels only between these reports
 
 PAGES: tuple[tuple[str, Any, str], ...] = (  # endpoint, name, what dates it takes
     ("reports.funnel", _l("Funnel"), PERIOD),
@@ -40,6 +42,10 @@ PAGES: tuple[tuple[str, Any, str], ...] = (  # endpoint, name, what dates it tak
     ("reports.reps", _l("By rep"), PERIOD),
     ("reports.stalled", _l("Stalled deals"), TODAY),
     ("reports.forecast", _l("Forecast"), TODAY),
+    ("analyses.value", _l("Customer value"), CUSTOMER_PERIOD),  # the customer analyses (analysis_views.py)
+    ("analyses.concentration", _l("80/20"), CUSTOMER_PERIOD),
+    ("analyses.customers", _l("Customer sales"), CUSTOMER_PERIOD),
+    ("analyses.churn", _l("Churn"), CUSTOMER_PERIOD),
 )
 
 
@@ -52,11 +58,13 @@ class ReportLink:
     current: bool
 
 
-def _read(*, when: str = PERIOD, sorts: tuple[str, ...] = ()) -> tuple[ReportFilters | None, ReportFilterForm]:
+def _read(
+    *, when: str = PERIOD, sorts: tuple[str, ...] = (), default: str = DEFAULT_PERIOD
+) -> tuple[ReportFilters | None, ReportFilterForm]:
     """The filters in the URL and the filter bar showing them; None and the bar with its errors when unreadable."""
     user = actor()
     try:
-        filters = read_filters(request.args, user, today(), when=when, sorts=sorts)
+        filters = read_filters(request.args, user, today(), when=when, sorts=sorts, default=default)
     except BadFilter as exc:
         return None, filter_form(user, sent=request.args, errors=exc.fields)
     return filters, filter_form(user, filters)
@@ -64,11 +72,12 @@ def _read(*, when: str = PERIOD, sorts: tuple[str, ...] = ()) -> tuple[ReportFil
 
 def _links(filters: ReportFilters | None) -> list[ReportLink]:
     links = []
+    here = next((dates for endpoint, _label, dates in PAGES if endpoint == request.endpoint), None)
     for endpoint, label, dates in PAGES:
         args: dict[str, str] = {}
         if filters is not None:
             args = dict(filters.who_args())
-            if dates == PERIOD:  # the period goes along between the reports that take one
+            if dates == here and dates in (PERIOD, CUSTOMER_PERIOD):  # the period goes along between like reports
                 args.update({k: v for k, v in filters.args().items() if k in ("period", "from", "to")})
         links.append(ReportLink(url_for(endpoint, **args), str(label), endpoint == request.endpoint))
     return links

@@ -25,6 +25,7 @@ MONDAY = date(2026, 11, 23)
         ("this_month", date(2026, 11, 1), date(2026, 11, 30)),
         ("this_quarter", date(2026, 10, 1), date(2026, 12, 31)),
         ("last_90_days", date(2026, 8, 26), date(2026, 11, 23)),
+        ("last_12_months", date(2025, 11, 24), date(2026, 11, 23)),
     ],
 )
 def test_a_preset_is_the_calendar_period_around_today(name: str, first: date, last: date) -> None:
@@ -37,6 +38,14 @@ def test_dates_without_a_preset_are_a_custom_period_and_nothing_is_this_month(ap
         plain = read_filters({}, people.admin, MONDAY)
     assert (custom.period_name, custom.period) == ("custom", Period(date(2026, 3, 2), date(2026, 3, 8)))
     assert (plain.period_name, plain.period) == ("this_month", Period(date(2026, 11, 1), date(2026, 11, 30)))
+
+
+def test_the_customer_analyses_default_to_the_last_twelve_months(app: Flask, people: Any) -> None:
+    with app.test_request_context():
+        year = read_filters({}, people.admin, MONDAY, default="last_12_months")
+        leap = read_filters({}, people.admin, date(2028, 2, 29), default="last_12_months")
+    assert (year.period_name, year.period) == ("last_12_months", Period(date(2025, 11, 24), MONDAY))
+    assert leap.period == Period(date(2027, 3, 1), date(2028, 2, 29))
 
 
 def test_every_argument_at_fault_is_named_at_once(app: Flask, people: Any) -> None:
