@@ -109,7 +109,7 @@ def account_margin(user: User, account: Account) -> Decimal | None:
     ).one()
     if profit is None or not amount:
         return None
-    return (Decimal(profit) / Decimal(amount)).quantize(Decimal("0.0001"))
+    return Decimal(profit) / Decimal(amount)  # unrounded: a band's edge is decided on the exact ratio
 
 
 def advise(user: User, account: Account) -> Advice:

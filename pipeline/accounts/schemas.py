@@ -79,7 +79,9 @@ class AdviceSchema(Schema):
     level = fields.String(metadata={"description": "the advised relationship level"})
     customers = fields.Integer(metadata={"description": "the owner's current (not lost) accounts"})
     customer_load = fields.String(metadata={"description": "few | some | many"})
-    margin = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "null: no margin entered"})
+    margin = fields.Decimal(
+        places=4, as_string=True, allow_none=True, metadata={"description": "null: no margin entered"}
+    )
     margin_band = fields.String(allow_none=True, metadata={"description": "low | medium | high"})
 
 
