@@ -20,7 +20,7 @@ def _template_folder() -> str:
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `test_config` overrides any setting."""
     from pipeline import config
-    from pipeline.core import database, pages, web
+    from pipeline.core import database, markdown, pages, web
     from pipeline.extensions import api, babel, csrf, db, login_manager, migrate
 
     app = Flask(__name__, instance_relative_config=True, template_folder=_template_folder())
@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
     pages.init_app(app)
+    markdown.init_app(app)
     _register_features(app)
     return app
 
@@ -52,6 +53,7 @@ def _register_features(app: Flask) -> None:
     """Attach every feature's blueprints and CLI commands."""
     from pipeline import models  # noqa: F401  (every table registered before anything queries)
     from pipeline.accounts import api as accounts_api
+    from pipeline.accounts import contact_views, profile_views
     from pipeline.accounts import views as accounts_views
     from pipeline.activities import api as activities_api
     from pipeline.activities import views as activity_views
@@ -87,6 +89,8 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(strategy_views.bp)
     app.register_blueprint(activity_views.bp)
     app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(profile_views.bp)
+    app.register_blueprint(contact_views.bp)
     app.register_blueprint(influence_views.bp)
     app.register_blueprint(report_views.bp)
     app.register_blueprint(analysis_views.bp)

@@ -9,21 +9,25 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from pipeline.accounts.models import ACCOUNT_KINDS, Account, Contact
+from pipeline.accounts.profile import NO_PURCHASE, frequency_class, won_in_window
+from pipeline.accounts.scales import RELATIONSHIP_KEYS
+from pipeline.accounts.tags import account_has_tag
 from pipeline.activities.models import Activity
 from pipeline.activities.services import ActivityRow, log_activity, recent
 from pipeline.auth.models import Role, User
 from pipeline.auth.scope import accounts_visible_to, check_may_own, deals_visible_to
-from pipeline.core.changelog import FieldChange, apply_changes
+from pipeline.core.changelog import FieldChange, apply_changes, log_change
 from pipeline.core.errors import InvalidInput
 from pipeline.core.models import is_id
 from pipeline.deals.method import OPEN_STAGES
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
-ACCOUNT_FIELDS = ("name", "kind", "industry", "region", "owner_id")
+ACCOUNT_FIELDS = ("name", "kind", "industry", "region", "owner_id", "relationship_level", "notes")
+NOTES_MAX = 20000  # a customer's profile notes (Markdown)
 CONTACT_FIELDS = ("name", "title", "mobile", "phone", "email", "birthday", "address", "notes")
 
 
@@ -55,6 +59,10 @@ def _clean_account(actor: User, values: dict[str, Any]) -> dict[str, Any]:
         errors["name"] = "a name is required"
     if "kind" in values and values["kind"] not in ACCOUNT_KINDS:
         errors["kind"] = f"one of {', '.join(ACCOUNT_KINDS)}"
+    if "relationship_level" in values and values["relationship_level"] not in RELATIONSHIP_KEYS:
+        errors["relationship_level"] = f"one of {', '.join(RELATIONSHIP_KEYS)}"
+    if "notes" in values and len(str(values["notes"] or "")) > NOTES_MAX:
+        errors["notes"] = f"at most {NOTES_MAX} characters"
     _check_text(Account, values, errors)
     if "owner_id" in values:
         owner = db.session.get(User, values["owner_id"]) if is_id(values["owner_id"]) else None
@@ -64,7 +72,10 @@ def _clean_account(actor: User, values: dict[str, Any]) -> dict[str, Any]:
             check_may_own(actor, owner)
     if errors:
         raise InvalidInput(errors)
-    return {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+    cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+    if "notes" in cleaned and cleaned["notes"] is None:
+        cleaned["notes"] = ""
+    return cleaned
 
 
 def create_account(actor: User, name: str, **fields: Any) -> Account:
@@ -94,6 +105,8 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
         errors["name"] = "a name is required"
     if "birthday" in values and values["birthday"] is not None and not isinstance(values["birthday"], date):
         errors["birthday"] = "a date (YYYY-MM-DD)"
+    if len(str(values.get("notes") or "")) > NOTES_MAX:
+        errors["notes"] = f"at most {NOTES_MAX} characters"
     email = str(values.get("email") or "").strip()
     if email and not is_email(email):
         errors["email"] = "an e-mail address such as name@example.com"
@@ -108,10 +121,11 @@ def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_contact(actor: User, account: Account, name: str, **fields: Any) -> Contact:
-    """Add a person at an account the actor can see."""
+    """Add a person at an account the actor can see; the account's history says who added whom, and when."""
     contact = Contact(account_id=account.id, **_clean_contact({"name": name, **fields}))
     db.session.add(contact)
     db.session.flush()
+    log_change("account", account.id, "contact_added", None, contact.name, actor.id)
     return contact
 
 
@@ -145,6 +159,9 @@ class AccountFilter:
     owner_id: int | None = None
     region: str | None = None
     industry: str | None = None
+    tag: str | None = None
+    frequency: str | None = None  # a FREQUENCY_CLASSES key, or profile.NO_PURCHASE
+    status: str | None = None  # "active" | "churned" (流失客户)
 
 
 @dataclass
@@ -152,12 +169,21 @@ class AccountRow:
     """One account in the list with its open deals (the ones the reader may see), summed per currency."""
 
     account: Account
+    frequency: str = NO_PURCHASE
     open_deals: int = 0
     open_amounts: dict[str, Decimal] = field(default_factory=dict)
 
 
-def _list_conditions(user: User, wanted: AccountFilter) -> list[ColumnElement[bool]]:
+def _list_conditions(user: User, wanted: AccountFilter, frequency: ColumnElement[str]) -> list[ColumnElement[bool]]:
     conditions = [accounts_visible_to(user)]
+    if wanted.tag:
+        conditions.append(account_has_tag(wanted.tag))
+    if wanted.frequency:
+        conditions.append(frequency == wanted.frequency)
+    if wanted.status == "churned":
+        conditions.append(Account.churned_on.is_not(None))
+    elif wanted.status == "active":
+        conditions.append(Account.churned_on.is_(None))
     if wanted.text:
         conditions.append(
             or_(
@@ -178,21 +204,25 @@ def _list_conditions(user: User, wanted: AccountFilter) -> list[ColumnElement[bo
 
 
 def account_list(
-    user: User, wanted: AccountFilter, *, before: int | None = None, size: int = 50
+    user: User, wanted: AccountFilter, *, today: date, before: int | None = None, size: int = 50
 ) -> tuple[list[AccountRow], bool]:
-    """A page of the accounts `user` may see, newest first (keyset: ids below `before`); and whether more follow."""
+    """A page of the accounts `user` may see, newest first (keyset: ids below `before`); and whether more follow.
+
+    Each row's purchase frequency is computed in the same statement; the tags come in one more (not one per row).
+    """
+    frequency = frequency_class(won_in_window(user, today))
     query = (
-        select(Account)
-        .options(joinedload(Account.owner))
-        .where(*_list_conditions(user, wanted))
+        select(Account, frequency)
+        .options(joinedload(Account.owner), selectinload(Account.tags))
+        .where(*_list_conditions(user, wanted, frequency))
         .order_by(Account.id.desc())
         .limit(size + 1)
     )
     if before is not None:
         query = query.where(Account.id < before)
-    accounts = list(db.session.scalars(query))
-    more = len(accounts) > size
-    rows = {a.id: AccountRow(a) for a in accounts[:size]}
+    found = list(db.session.execute(query).all())
+    more = len(found) > size
+    rows = {a.id: AccountRow(a, str(f)) for a, f in found[:size]}
     if rows:
         totals = db.session.execute(
             select(Deal.account_id, Deal.currency, func.count(), func.sum(Deal.amount))
@@ -261,12 +291,31 @@ def account_activities(user: User, account: Account, *, notes: bool, limit: int 
     return recent(and_(on_account, not_hidden, kind), limit)
 
 
-def account_changes(account: Account) -> list[FieldChange]:
-    """The account's logged field changes, newest first."""
+def account_changes(account: Account, limit: int = 100) -> list[FieldChange]:
+    """The account's logged field changes and its contacts', newest first."""
+    contacts = select(Contact.id).where(Contact.account_id == account.id)
     return list(
         db.session.scalars(
             select(FieldChange)
-            .where(FieldChange.entity == "account", FieldChange.entity_id == account.id)
+            .where(
+                or_(
+                    and_(FieldChange.entity == "account", FieldChange.entity_id == account.id),
+                    and_(FieldChange.entity == "contact", FieldChange.entity_id.in_(contacts)),
+                )
+            )
             .order_by(FieldChange.at.desc(), FieldChange.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def contact_changes(contact: Contact, limit: int = 100) -> list[FieldChange]:
+    """The contact's logged field changes, newest first."""
+    return list(
+        db.session.scalars(
+            select(FieldChange)
+            .where(FieldChange.entity == "contact", FieldChange.entity_id == contact.id)
+            .order_by(FieldChange.at.desc(), FieldChange.id.desc())
+            .limit(limit)
         )
     )

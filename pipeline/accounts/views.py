@@ -6,15 +6,17 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from pipeline.accounts import services
-from pipeline.accounts.forms import AccountFilterForm, AccountForm, ContactForm, NoteForm
+from pipeline.accounts import profile, services
+from pipeline.accounts.forms import TAGS_HINT, AccountFilterForm, AccountForm, ContactForm, NoteForm
 from pipeline.accounts.models import Account, Contact
+from pipeline.accounts.presenters import account_history, criteria_rows, profile_labels, profile_rules
+from pipeline.accounts.profile_forms import ChurnForm, QualificationForm, TagsForm
+from pipeline.accounts.qualification import answers
+from pipeline.accounts.tags import set_tags, tags_in_use
 from pipeline.auth.models import User
 from pipeline.auth.scope import visible_account, visible_contact
 from pipeline.auth.views import set_current_page
@@ -24,14 +26,6 @@ from pipeline.deals.method import ACCOUNT_KIND_CHOICES, ACTIVITY_KIND_CHOICES
 from pipeline.extensions import db
 
 bp = Blueprint("accounts", __name__)
-
-ACCOUNT_FIELD_NAMES = {
-    "name": _l("Name"),
-    "kind": _l("Kind"),
-    "industry": _l("Industry"),
-    "region": _l("Region"),
-    "owner_id": _l("Owner"),
-}
 
 
 def kind_labels() -> dict[str, str]:
@@ -55,9 +49,12 @@ def _values(label: str, values: list[str], current: str | None) -> list[SelectCh
     return [SelectChoice("", label), *(SelectChoice(v, v) for v in shown)]
 
 
+FILTERS = ("q", "kind", "tag", "frequency", "status", "owner", "region", "industry")
+
+
 def _filter_args(form: AccountFilterForm) -> dict[str, str]:
     """The list's filters as query arguments, without empty ones, for links that keep them."""
-    args = {name: form[name].data for name in ("q", "kind", "owner", "region", "industry")}
+    args = {name: form[name].data for name in FILTERS}
     return {k: v for k, v in args.items() if v}
 
 
@@ -70,6 +67,7 @@ def index() -> tuple[str, int]:
     regions, industries = services.filter_values(user)
     form.region.choices = _values(_("Any region"), regions, form.region.data)
     form.industry.choices = _values(_("Any industry"), industries, form.industry.data)
+    form.tag.choices = _values(_("Any tag"), [name for name, *_counts in tags_in_use(user)], form.tag.data)
     owners = services.account_owners(user) if user.is_lead_or_admin else []
     form.owner.choices = [SelectChoice("", _("Anyone")), *(SelectChoice(str(i), name) for i, name in owners)]
     page = {
@@ -78,6 +76,8 @@ def index() -> tuple[str, int]:
         "older": None,
         "filtered": bool(request.args),
         "kinds": kind_labels(),
+        "labels": profile_labels(),
+        "no_purchase": profile.NO_PURCHASE,
         "show_owner_filter": bool(owners),
     }
     if not form.validate():
@@ -88,53 +88,35 @@ def index() -> tuple[str, int]:
         owner_id=int(form.owner.data) if form.owner.data else None,
         region=form.region.data or None,
         industry=form.industry.data or None,
+        tag=form.tag.data or None,
+        frequency=form.frequency.data or None,
+        status=form.status.data or None,
     )
     rows, more = services.account_list(
-        user, wanted, before=form.before.data, size=current_app.config["PIPELINE_PAGE_SIZE"]
+        user, wanted, today=today(), before=form.before.data, size=current_app.config["PIPELINE_PAGE_SIZE"]
     )
     if more:
         page["older"] = url_for("accounts.index", **_filter_args(form), before=rows[-1].account.id)
-    page.update(rows=rows, filtered=bool(_filter_args(form) or form.before.data))
+    first_page = url_for("accounts.index", **_filter_args(form))
+    page.update(rows=rows, filtered=bool(_filter_args(form) or form.before.data), first_page=first_page)
     return render_template("accounts/index.html", **page), 200
 
 
 # ---- One account ---------------------------------------------------------------------------------------------
 
 
-def _history(account: Account, kinds: dict[str, str]) -> list[dict[str, Any]]:
-    """The account's field changes as people read them: who, when, which field, from what to what."""
-    changes = services.account_changes(account)
-    ids = {c.user_id for c in changes} | {
-        int(v) for c in changes if c.field == "owner_id" for v in (c.old_value, c.new_value) if v and v.isdigit()
-    }
-    names = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(ids - {None})))} if ids else {}
-
-    def shown(name: str, value: str | None) -> str:
-        if value is None or value == "":
-            return "—"
-        if name == "kind":
-            return kinds.get(value, value)
-        if name == "owner_id" and value.isdigit():
-            return names.get(int(value), value)
-        return value
-
-    return [
-        {
-            "at": c.at,
-            "who": names.get(c.user_id, "") if c.user_id is not None else "",
-            "field": str(ACCOUNT_FIELD_NAMES.get(c.field, c.field)),
-            "old": shown(c.field, c.old_value),
-            "new": shown(c.field, c.new_value),
-        }
-        for c in changes
-    ]
-
-
-def _render_account(account: Account, status: int = 200, *, note_form: NoteForm | None = None) -> tuple[str, int]:
-    """Draw an account's page; a refused note passes its form back so what was typed stays."""
+def render_account_page(account: Account, status: int = 200, **forms: Any) -> tuple[str, int]:
+    """Draw an account's page; a refused form (note, tags, lost mark, worksheet) comes back as typed, with why."""
     user = actor()
     kinds = kind_labels()
+    on = today()
     set_current_page(url_for("accounts.show", account_id=account.id))
+    frequency, won = profile.frequency_of(user, account, on)
+    advice = profile.advise(user, account)
+    churn_form = forms.get("churn_form") or ChurnForm(formdata=None, data={"churned_on": on})
+    qualification_form = forms.get("qualification_form") or QualificationForm(
+        formdata=None, data={**answers(account.qualification), "note": getattr(account.qualification, "note", "")}
+    )
     return (
         render_template(
             "accounts/show.html",
@@ -143,12 +125,23 @@ def _render_account(account: Account, status: int = 200, *, note_form: NoteForm 
             contacts=services.contacts_of(account),
             activities=services.account_activities(user, account, notes=False),
             notes=services.account_activities(user, account, notes=True),
-            history=_history(account, kinds),
-            note_form=note_form or NoteForm(formdata=None),
+            history=account_history(account, kinds),
+            note_form=forms.get("note_form") or NoteForm(formdata=None),
             contact_form=ContactForm(formdata=None),
+            tags_form=forms.get("tags_form") or TagsForm(formdata=None, data={"tags": account.tags}),
+            churn_form=churn_form,
+            qualification_form=qualification_form,
+            qualification_score=sum(answers(account.qualification).values()),
+            criteria=criteria_rows(),
+            frequency=frequency,
+            won_in_window=won,
+            advice=advice,
+            rules=profile_rules(advice),
+            labels=profile_labels(),
+            tags_hint=TAGS_HINT,
             kinds=kinds,
             activity_kinds=activity_labels(),
-            today=today(),
+            today=on,
         ),
         status,
     )
@@ -158,7 +151,7 @@ def _render_account(account: Account, status: int = 200, *, note_form: NoteForm 
 @login_required
 def show(account_id: int) -> tuple[str, int]:
     """One account: its facts, its deals, the people there, what happened lately, notes, and what changed."""
-    return _render_account(visible_account(actor(), account_id))
+    return render_account_page(visible_account(actor(), account_id))
 
 
 @bp.post("/accounts/<int:account_id>/notes")
@@ -169,13 +162,13 @@ def add_note(account_id: int) -> Response | tuple[str, int]:
     account = visible_account(user, account_id)
     form = NoteForm()
     if not form.validate():
-        return _render_account(account, 422, note_form=form)
+        return render_account_page(account, 422, note_form=form)
     try:
         services.add_note(user, account, form.note.data or "")
     except InvalidInput as exc:
         db.session.rollback()
         form.note.errors = [*form.note.errors, *exc.fields.values()]  # the note is the only thing typed
-        return _render_account(visible_account(actor(), account_id), 422, note_form=form)
+        return render_account_page(visible_account(actor(), account_id), 422, note_form=form)
     flash(_("Note added."), "success")
     return redirect(url_for("accounts.show", account_id=account.id, _anchor="account-notes"))
 
@@ -195,6 +188,15 @@ def _account_form(user: User, account: Account | None = None, *, submitted: bool
     return form
 
 
+def _account_page(form: AccountForm, account: Account | None, status: int) -> tuple[str, int]:
+    """The account form, with the advised relationship level beside the rep's choice when editing."""
+    advice = profile.advise(actor(), account) if account is not None else None
+    page = render_template(
+        "accounts/form.html", form=form, account=account, advice=advice, labels=profile_labels(), tags_hint=TAGS_HINT
+    )
+    return page, status
+
+
 def _save_refused(form: AccountForm, exc: InvalidInput | Forbidden) -> None:
     """Undo the refused save and show why next to the field it concerns."""
     db.session.rollback()
@@ -212,17 +214,18 @@ def new() -> Response | tuple[str, int]:
     form = _account_form(user, submitted=request.method == "POST")
     set_current_page(request.path)
     if request.method == "GET":
-        return render_template("accounts/form.html", form=form, account=None), 200
+        return _account_page(form, None, 200)
     if form.validate():
         values = form.changes()
         try:
             account = services.create_account(user, values.pop("name"), **values)
+            set_tags(user, account, form.tags.data or [])
         except (InvalidInput, Forbidden) as exc:
             _save_refused(form, exc)
         else:
             flash(_("Account created."), "success")
             return redirect(url_for("accounts.show", account_id=account.id))
-    return render_template("accounts/form.html", form=form, account=None), 422
+    return _account_page(form, None, 422)
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
@@ -234,17 +237,18 @@ def edit(account_id: int) -> Response | tuple[str, int]:
     form = _account_form(user, account, submitted=request.method == "POST")
     set_current_page(request.path)
     if request.method == "GET":
-        return render_template("accounts/form.html", form=form, account=account), 200
+        return _account_page(form, account, 200)
     if form.validate():
         try:
             changed = services.update_account(user, account, form.changes())
+            changed = set_tags(user, account, form.tags.data or []) or bool(changed)
         except (InvalidInput, Forbidden) as exc:
             _save_refused(form, exc)
             account = visible_account(actor(), account_id)
         else:
             flash(_("Saved.") if changed else _("Nothing changed."), "success" if changed else "info")
             return redirect(url_for("accounts.show", account_id=account.id))
-    return render_template("accounts/form.html", form=form, account=account), 422
+    return _account_page(form, account, 422)
 
 
 # ---- Contacts -------------------------------------------------------------------------------------------------
@@ -252,7 +256,10 @@ def edit(account_id: int) -> Response | tuple[str, int]:
 
 def _contact_page(form: ContactForm, account: Account, contact: Contact | None, status: int) -> tuple[str, int]:
     set_current_page(request.path)  # a refused POST redraws the form: the language switch comes back to it
-    return render_template("accounts/contact_form.html", form=form, account=account, contact=contact), status
+    page = render_template(
+        "accounts/contact_form.html", form=form, account=account, contact=contact, tags_hint=TAGS_HINT
+    )
+    return page, status
 
 
 @bp.route("/accounts/<int:account_id>/contacts/new", methods=["GET", "POST"])
@@ -267,7 +274,8 @@ def new_contact(account_id: int) -> Response | tuple[str, int]:
     if form.validate():
         values = form.changes()
         try:
-            services.create_contact(user, account, values.pop("name"), **values)
+            contact = services.create_contact(user, account, values.pop("name"), **values)
+            set_tags(user, contact, form.tags.data or [])
         except InvalidInput as exc:
             db.session.rollback()
             attach_errors(form, exc)
@@ -290,6 +298,7 @@ def edit_contact(contact_id: int) -> Response | tuple[str, int]:
     if form.validate():
         try:
             changed = services.update_contact(user, contact, form.changes())
+            changed = set_tags(user, contact, form.tags.data or []) or bool(changed)
         except InvalidInput as exc:
             db.session.rollback()
             attach_errors(form, exc)

@@ -57,16 +57,32 @@ def apply_changes(
             continue
         setattr(record, field, new)
         changed[field] = (as_text(old), as_text(new))
-        db.session.add(
-            FieldChange(
-                entity=entity,
-                entity_id=record.id,
-                field=field,
-                old_value=as_text(old),
-                new_value=as_text(new),
-                user_id=user_id,
-                at=when,
-                stage=getattr(record, "stage", None) if entity == "deal" else None,
-            )
-        )
+        stage = getattr(record, "stage", None) if entity == "deal" else None
+        log_change(entity, record.id, field, old, new, user_id, at=when, stage=stage)
     return changed
+
+
+def log_change(
+    entity: str,
+    entity_id: int,
+    field: str,
+    old: Any,
+    new: Any,
+    user_id: int | None,
+    *,
+    at: datetime | None = None,
+    stage: str | None = None,
+) -> FieldChange:
+    """Append one change that is not a plain column (a record's tags, a worksheet's answer) to the log."""
+    change = FieldChange(
+        entity=entity,
+        entity_id=entity_id,
+        field=field,
+        old_value=as_text(old),
+        new_value=as_text(new),
+        user_id=user_id,
+        at=at or utcnow(),
+        stage=stage,
+    )
+    db.session.add(change)
+    return change

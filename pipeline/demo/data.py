@@ -301,12 +301,3 @@ MARGINS: dict[str, tuple[float, float]] = {
     "硬件": (0.08, 0.22),
     "实施服务": (-0.05, 0.35),  # a fixed-price implementation can run at a loss
 }
-CHURN_NOTES: dict[str, str] = {
-    "price": "对方报价低了15%，客户选择了更便宜的方案",
-    "competitor": "竞争对手拿下了集团统一采购",
-    "service": "上次故障响应太慢，客户很不满意",
-    "quality": "硬件批次返修率高",
-    "no_need": "项目取消，暂无采购计划",
-    "closed": "公司搬迁至外省，业务终止",
-    "other": "",
-}

@@ -22,12 +22,16 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from pipeline.accounts.models import Account, Contact
+from pipeline.accounts.models import Account, Contact, Tag
+from pipeline.accounts.qualification import set_qualification
+from pipeline.accounts.scales import QUALIFICATION_KEYS, RELATIONSHIP_KEYS
 from pipeline.accounts.services import create_account, create_contact
+from pipeline.accounts.tags import find_or_create
 from pipeline.activities.models import Activity
 from pipeline.activities.services import log_activity
 from pipeline.auth.models import Role, User
 from pipeline.auth.services import create_user, hash_password, issue_token
+from pipeline.core.changelog import FieldChange, apply_changes
 from pipeline.core.timeutil import local_date, team_zone
 from pipeline.deals import services as deals
 from pipeline.deals.influences import add_influence, required_roles
@@ -518,16 +522,6 @@ class _Generator:
                 deal.gross_profit = (deal.amount * Decimal(rng.uniform(low, high))).quantize(Decimal("0.01"))
         db.session.flush()
 
-    def churned(self, accounts: list[Account]) -> None:
-        """A few customers marked lost (流失) by their rep, with a reason and the day, for the churn report."""
-        rng = random.Random(f"churn-{self.seed}")
-        reasons = {"price": 30, "competitor": 25, "service": 15, "quality": 10, "no_need": 10, "closed": 7, "other": 3}
-        for account in rng.sample(accounts, max(1, len(accounts) // 15)):
-            account.churned_on = self.today - timedelta(days=rng.randint(5, HISTORY_DAYS))
-            account.churn_reason_key = rng.choices(list(reasons), list(reasons.values()))[0]
-            account.churn_note = data.CHURN_NOTES[account.churn_reason_key]
-        db.session.flush()
-
     # ---- the whole demo -------------------------------------------------------------------------------------
 
     def build(self) -> DemoResult:
@@ -557,7 +551,7 @@ class _Generator:
         for story in stories:
             self.live(story)
         self.sales_mix([story.deal for story in stories if story.deal is not None])
-        self.churned(accounts)
+        customer_profiles(random.Random(self.rng.random()), accounts, self.contacts, self.anchor)
         # Back-dated activities were logged when they happened: one UPDATE for all of them.
         db.session.execute(
             update(Activity).values(created_at=Activity.occurred_at, updated_at=Activity.occurred_at),
@@ -608,3 +602,99 @@ def generate(scale: DemoScale | None = None, seed: int = 1, anchor: datetime | N
     """Fill a freshly migrated, empty database with demo data; flushes only, the caller commits."""
     with _fewer_garbage_collections():
         return _Generator(scale or DemoScale(), seed, anchor or default_anchor()).build()
+
+
+# ---- the customer database: tags, relationship levels, worksheets, lost customers, Markdown notes ---------------
+
+ACCOUNT_TAGS = {"重要客户": 0.25, "集团客户": 0.15, "老客户": 0.3, "普通用户": 0.2, "价格敏感": 0.1, "生态伙伴": 0.05}
+CONTACT_TAGS = {"朋友": 0.15, "重要客户": 0.2, "决策人": 0.15, "技术把关": 0.1, "节日问候": 0.3, "家人": 0.03}
+ACCOUNT_NOTES = (
+    "**采购习惯**：每年 {month} 月做预算，{quarter}季度集中招标。\n\n- 付款周期 60 天\n- 偏好本地化服务团队",
+    "关注*交付周期*和售后响应。\n\n1. 上次项目验收顺利\n2. 明年有扩容计划\n\n官网：[{domain}](https://{domain})",
+    "老板重视品牌，**决策快**；财务审批严格，报价要附成本明细。",
+    "对价格敏感，竞品报价低 10%。建议强调 ~~低价~~ **总体拥有成本**。",
+)
+CONTACT_NOTES = (
+    "喜欢喝**普洱**，周末常打羽毛球。",
+    "- 孩子今年高考\n- 不喜欢上午开会",
+    "技术出身，看重*参数*与案例；邮件沟通比电话有效。",
+    "春节前送礼品，生日 {month} 月。",
+)
+TIMELINE_NOTES = (
+    "**回访**：设备运行正常，客户提出两点改进建议：\n\n- 报表导出更快\n- 增加移动端审批",
+    "电话问候，客户提到下季度可能**新增预算**，约下月拜访。",
+    "送去中秋礼盒，对接人已换成采购部新经理，需重新建立关系。",
+)
+CHURN_NOTES = {
+    "price": "竞品报价低两成，客户选择了更便宜的方案。",
+    "service": "两次故障响应超过 48 小时，客户**明确表示不满**。",
+    "competitor": "新任 CIO 引入原单位的供应商。",
+    "no_need": "项目取消，预算转向其他部门。",
+    "closed": "门店关闭，业务迁往外省。",
+    "quality": "批次质量问题导致退货。",
+    "other": "联系人离职后失去联系。",
+}
+CHURN_WEIGHTS = {"price": 30, "service": 20, "competitor": 20, "no_need": 12, "closed": 8, "quality": 6, "other": 4}
+
+
+def customer_profiles(
+    rng: random.Random, accounts: list[Account], contacts: dict[int, list[Contact]], anchor: datetime
+) -> None:
+    """Fill the customer database: tags, levels, margins, worksheets, a few lost customers, Markdown notes."""
+    today = anchor.astimezone(team_zone()).date()
+    won: dict[int, list[Deal]] = defaultdict(list)
+    open_accounts: set[int] = set()
+    for deal in db.session.scalars(select(Deal).where(Deal.account_id.in_([a.id for a in accounts]))):
+        if deal.won_on is not None:
+            won[deal.account_id].append(deal)
+        elif deal.stage not in (LOST, DONE):
+            open_accounts.add(deal.account_id)
+    tags = {t.name: t for t in find_or_create([*ACCOUNT_TAGS, *CONTACT_TAGS])}
+    lost_yet = False
+    last_idle = next((a for a in reversed(accounts) if a.id not in open_accounts), None)
+
+    def picked(shares: dict[str, float]) -> list[Tag]:
+        return [tags[name] for name, share in shares.items() if rng.random() < share]
+
+    for account in accounts:
+        owner, b2c = account.owner, account.kind == "b2c"
+        for deal in won[account.id]:  # margins as entered after the sale: consumers thin, companies wider
+            if deal.gross_profit is None and rng.random() < 0.8:
+                margin = rng.uniform(0.04, 0.16) if b2c else rng.uniform(0.08, 0.48)
+                deal.gross_profit = (deal.amount * Decimal(str(round(margin, 3)))).quantize(Decimal("0.01"))
+        account.tags = picked(ACCOUNT_TAGS) if not b2c else picked({"普通用户": 0.5, "朋友": 0.2})
+        for person in contacts.get(account.id, []):
+            person.tags = picked(CONTACT_TAGS)
+            if rng.random() < 0.25:
+                person.notes = rng.choice(CONTACT_NOTES).format(month=rng.randint(1, 12))
+        steps = (0, 2) if b2c else (1, 4)
+        level = RELATIONSHIP_KEYS[min(4, rng.randint(*steps) + (1 if len(won[account.id]) > 1 else 0))]
+        if level != account.relationship_level:  # chosen by the rep some days ago: a change in the history
+            moment = max(account.created_at, anchor - timedelta(days=rng.uniform(1, 60)))
+            apply_changes(account, "account", {"relationship_level": level}, owner.id, at=moment)
+        if rng.random() < 0.5:
+            domain = f"www.{rng.choice(('hx', 'zt', 'jd', 'hr'))}{account.id}.com.cn"
+            note = rng.choice(ACCOUNT_NOTES)
+            account.notes = note.format(month=rng.randint(1, 12), quarter=rng.choice("一二三四"), domain=domain)
+        if rng.random() < 0.3:
+            moment = account.created_at + (anchor - account.created_at) * rng.random()
+            log_activity(owner, "note", rng.choice(TIMELINE_NOTES), account_id=account.id, occurred_at=moment)
+        first = account is last_idle and not lost_yet  # at least one lost customer, whatever the scale
+        if not b2c and account.id in open_accounts and rng.random() < 0.5:
+            met = {k: rng.random() < 0.55 for k in QUALIFICATION_KEYS}
+            set_qualification(owner, account, met | {"note": "按潜力客户工作表评估"})
+        elif (account.id not in open_accounts and rng.random() < 0.12) or first:
+            lost_yet = True
+            reason = rng.choices(list(CHURN_WEIGHTS), weights=list(CHURN_WEIGHTS.values()))[0]
+            on = today - timedelta(days=rng.randint(3, 150))
+            changes = {"churned_on": on, "churn_reason_key": reason, "churn_note": CHURN_NOTES[reason]}
+            apply_changes(account, "account", changes, owner.id, at=anchor - timedelta(days=(today - on).days))
+    # Contacts were added when the account was: their entries in the history say so.
+    added = select(func.min(Contact.created_at)).where(
+        Contact.account_id == FieldChange.entity_id, Contact.name == FieldChange.new_value
+    )
+    db.session.execute(
+        update(FieldChange).where(FieldChange.field == "contact_added").values(at=added.scalar_subquery()),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.flush()

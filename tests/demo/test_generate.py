@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -10,10 +11,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from pipeline.accounts.models import Account, Contact, Qualification, Tag
 from pipeline.activities.models import Activity
 from pipeline.auth.models import Role, Team, User
 from pipeline.auth.services import check_password, user_for_token
 from pipeline.core.changelog import FieldChange
+from pipeline.core.markdown import render_markdown
 from pipeline.deals.method import ALL_STATES, OPEN_STAGES, PROPOSE, STAGE_KEYS
 from pipeline.deals.models import (
     BuyingInfluence,
@@ -168,3 +171,21 @@ def test_deals_name_their_people_before_propose(demo: DemoResult) -> None:
     rows = db.session.scalar(select(db.func.count()).select_from(BuyingInfluence))
     added = select(db.func.count()).select_from(FieldChange).where(FieldChange.field == "influence")
     assert db.session.scalar(added.where(FieldChange.old_value.is_(None))) == rows == demo.counts["buying_influences"]
+
+
+def test_the_customer_database_is_filled_in(demo: DemoResult) -> None:
+    accounts = db.session.scalars(select(Account)).all()
+    assert db.session.scalar(select(db.func.count()).select_from(Tag)) >= 5
+    assert any(a.tags for a in accounts) and any(c.tags for c in db.session.scalars(select(Contact)))
+    assert len({a.relationship_level for a in accounts}) >= 3
+    lost = [a for a in accounts if a.churned_on is not None]
+    assert lost and all(a.churn_reason_key and a.churn_note for a in lost)
+    open_lost = select(Deal).where(Deal.account_id.in_([a.id for a in lost]), Deal.stage.in_(OPEN_STAGES))
+    assert db.session.scalars(open_lost).first() is None  # a lost customer has no deal in progress
+    assert db.session.scalar(select(db.func.count()).select_from(Qualification)) >= 1
+    noted = [a.notes for a in accounts if a.notes]
+    assert noted and all(re.search(r"<(strong|em|li|del)>", render_markdown(n)) for n in noted)
+    won = db.session.scalars(select(Deal).where(Deal.won_on.is_not(None))).all()
+    assert any(d.gross_profit is not None and 0 < d.gross_profit < d.amount for d in won)
+    changes = select(FieldChange).where(FieldChange.field == "contact_added")
+    assert all(c.at <= ANCHOR for c in db.session.scalars(changes))  # back-dated with the contacts
