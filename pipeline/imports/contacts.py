@@ -157,6 +157,7 @@ class _Planner:
         self.created: dict[int, _Target] = {}
         self.pending: dict[int, list[Candidate]] = {}  # contact id → rows matching it, decided after the walk
         self._tag_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self.buffer: list[tuple[Any, ...]] = []
 
     def _frozen(self, tags: tuple[str, ...]) -> frozenset[str]:
         if tags not in self._tag_sets:
@@ -200,7 +201,8 @@ class _Planner:
 
     def _count(self, row: Candidate, action: str, fills: tuple[str, ...], label: str) -> None:
         self.plan.counts[action] += 1
-        self._sample(PlannedRow(row.line, action, row.name, row.mobile, row.email, row.company, label, fills))
+        if len(self.plan.samples[action]) < SAMPLE_ROWS:
+            self._sample(PlannedRow(row.line, action, row.name, row.mobile, row.email, row.company, label, fills))
         if action == MERGE:
             self._tags(row.tags)
 
@@ -221,11 +223,17 @@ class _Planner:
         self.created[row.line] = target
         self._remember(row, target)
         self._tags(row.tags)
-        plan.spill.add(tuple(row))
+        self.buffer.append(tuple(row))
+        if len(self.buffer) == CHUNK:  # spilled a chunk at a time: one pickle per chunk is cheaper than per row
+            plan.spill.add(tuple(self.buffer))
+            self.buffer.clear()
         self._count(row, CREATE, (), "")
 
     def resolve_pending(self) -> None:
         """Decide the rows that match contacts in the database, reading those contacts a chunk at a time."""
+        if self.buffer:
+            self.plan.spill.add(tuple(self.buffer))
+            self.buffer.clear()
         ids = sorted(self.pending)
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]

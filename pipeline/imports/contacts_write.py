@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 
 from pipeline.accounts.models import Account, Contact, Tag, contact_tags
 from pipeline.auth.models import User
@@ -36,17 +34,31 @@ class Imported:
     tags: int
 
 
-def _chunks(rows: Iterator[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    while chunk := list(islice(rows, size)):
-        yield chunk
+def allocate_ids(table: Any, n: int) -> list[int]:
+    """Ids for `n` new rows, so plain executemany can insert them with their ids known.
 
-
-def _insert_ids(table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows at once (executemany) and return their ids in the same order."""
-    if not rows:
+    RETURNING with the rows' order kept runs one INSERT per row on SQLite; known ids keep executemany fast on
+    both databases. PostgreSQL hands out the ids from the table's sequence. SQLite has one writer at a time and
+    this transaction has written already (write_contacts logs the import first), so nobody else can take the
+    ids after the largest one before the commit.
+    """
+    if n <= 0:
         return []
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.execute(statement, rows).scalars())
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+        return list(db.session.execute(query, {"table": table.name, "n": n}).scalars())
+    top = db.session.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(top + 1, top + n + 1))
+
+
+def _insert(table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows (executemany) with ids allocated first; return the ids in the rows' order."""
+    ids = allocate_ids(table, len(rows))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    if rows:
+        db.session.execute(insert(table), rows)
+    return ids
 
 
 def _new_tags(plan: ContactPlan, now: Any) -> dict[str, int]:
@@ -54,7 +66,7 @@ def _new_tags(plan: ContactPlan, now: Any) -> dict[str, int]:
     ids = dict(plan.tags)
     for start in range(0, len(names), CHUNK):
         chunk = names[start : start + CHUNK]
-        created = _insert_ids(TAGS, [{"name": n, "created_at": now} for n in chunk])
+        created = _insert(TAGS, [{"name": n, "created_at": now} for n in chunk])
         ids.update(zip(chunk, created, strict=True))
     return ids
 
@@ -69,14 +81,15 @@ def _company_accounts(plan: ContactPlan, now: Any) -> dict[str, int]:
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         rows = [_account_row(plan.new_accounts[k], "b2b", plan.owner, now) for k in chunk]
-        ids.update(zip(chunk, _insert_ids(ACCOUNTS, rows), strict=True))
+        ids.update(zip(chunk, _insert(ACCOUNTS, rows), strict=True))
     return ids
 
 
 def _create_contacts(plan: ContactPlan, accounts: dict[str, int], tags: dict[str, int], now: Any) -> None:
-    for chunk in _chunks(Candidate(*row) for row in plan.spill.rows()):
+    for spilled in plan.spill.rows():
+        chunk = [Candidate(*row) for row in spilled]
         people = [row for row in chunk if not row.company]
-        person_ids = iter(_insert_ids(ACCOUNTS, [_account_row(r.name, "b2c", plan.owner, now) for r in people]))
+        person_ids = iter(_insert(ACCOUNTS, [_account_row(r.name, "b2c", plan.owner, now) for r in people]))
         contacts: list[dict[str, Any]] = []
         for row in chunk:
             values_ = {f: getattr(row, f) for f in ("name", *FILLABLE)}
@@ -85,7 +98,7 @@ def _create_contacts(plan: ContactPlan, accounts: dict[str, int], tags: dict[str
                 values_.update(fold.fills)
             account_id = accounts[values.key(row.company)] if row.company else next(person_ids)
             contacts.append({**values_, "account_id": account_id, "created_at": now, "updated_at": now})
-        ids = _insert_ids(CONTACTS, contacts)
+        ids = _insert(CONTACTS, contacts)
         links = [
             {"contact_id": contact_id, "tag_id": tags[name]}
             for row, contact_id in zip(chunk, ids, strict=True)
@@ -146,12 +159,6 @@ def write_contacts(plan: ContactPlan, *, via: str, actor: User | None, filename:
     """Carry the plan out, all of it or nothing: any bad row refuses the whole file (the caller commits)."""
     if plan.bad_rows:
         raise BadRows(plan.bad_rows)
-    db.session.flush()
-    now = utcnow()
-    tags = _new_tags(plan, now)
-    accounts = _company_accounts(plan, now)
-    _create_contacts(plan, accounts, tags, now)
-    _merge_contacts(plan, tags, plan.owner, now)
     done = Imported(
         created=plan.counts[CREATE],
         merged=plan.counts[MERGE],
@@ -159,7 +166,7 @@ def write_contacts(plan: ContactPlan, *, via: str, actor: User | None, filename:
         accounts=len(plan.new_accounts) + plan.people_accounts,
         tags=len(plan.new_tags),
     )
-    record(
+    record(  # first: on SQLite this write takes the database's write lock, which allocate_ids relies on
         "import_contacts",
         via=via,
         user=actor,
@@ -171,5 +178,10 @@ def write_contacts(plan: ContactPlan, *, via: str, actor: User | None, filename:
         accounts_created=done.accounts,
         tags_created=done.tags,
     )
+    now = utcnow()
+    tags = _new_tags(plan, now)
+    accounts = _company_accounts(plan, now)
+    _create_contacts(plan, accounts, tags, now)
+    _merge_contacts(plan, tags, plan.owner, now)
     db.session.expire_all()  # the session's objects may be stale: the rows changed beneath it
     return done

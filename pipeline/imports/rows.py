@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -80,61 +80,71 @@ def _problem(field: str, problem: str, value: str) -> str:
     return _("%(field)s: %(problem)s", field=label, problem=problem)
 
 
+# How each field's cell is cleaned: names and titles with full-width letters folded; address and notes only
+# trimmed (full-width punctuation is how Chinese text is written).
+CLEANERS = {
+    "name": values.folded,
+    "first_name": values.folded,
+    "last_name": values.folded,
+    "title": values.folded,
+    "company": values.folded,
+    "address": values.text,
+    "notes": values.text,
+    "mobile": values.phone,
+    "phone": values.office_phone,
+    "email": values.email,
+    "birthday": values.day,
+    "tags": values.tags,
+}
+TOO_LONG = ("name", "title", "mobile", "phone", "email", "address")
+
+
+def _too_long(field: str, limit: int, value: str) -> str:
+    return _problem(field, _("too long: at most %(n)s characters", n=limit), value)
+
+
 def read_candidate(line: int, cells: list[str], mapping: dict[str, int]) -> Candidate | list[str]:
     """The row as a Candidate, or the list of everything wrong with it."""
     if cells and cells[0].startswith(BAD_CARD):
         return [_("the card cannot be read: %(why)s", why=cells[0][1:])]
-    raw = {field: (cells[i] if i < len(cells) else "") for field, i in mapping.items()}
     reasons: list[str] = []
-    out: dict[str, object] = {}
-
-    def take(field: str, clean: object) -> None:
-        value = raw.get(field, "")
-        try:
-            out[field] = clean(value) if value else ("" if field != "birthday" else None)  # type: ignore[operator]
-        except BadValue as exc:
-            out[field] = ""
-            reasons.append(_problem(field, str(exc), value))
-
-    for field in ("name", "first_name", "last_name", "title", "company"):  # full-width letters folded
-        take(field, values.folded)
-    for field in ("address", "notes"):  # kept as written (only trimmed): full-width punctuation is Chinese text
-        take(field, values.text)
-    take("mobile", values.phone)
-    take("phone", values.office_phone)
-    take("email", values.email)
-    take("birthday", values.day)
-    take("tags", values.tags)
-    name = str(out.get("name") or "")
+    out: dict[str, Any] = {}
+    width = len(cells)
+    for field, i in mapping.items():
+        value = cells[i] if i < width else ""
+        if value:
+            try:
+                out[field] = CLEANERS[field](value)
+            except BadValue as exc:
+                reasons.append(_problem(field, str(exc), value))
+    name = out.get("name", "")
     if not name:
-        first, last = str(out.get("first_name") or ""), str(out.get("last_name") or "")
-        joined = last + first if values.CJK.search(last + first) else f"{first} {last}"
-        name = joined.strip()
-    if not name:
-        reasons.append(_("no name"))
-    for field in ("name", "title", "mobile", "phone", "email", "address"):
-        value = name if field == "name" else str(out.get(field) or "")
-        if len(value) > LIMITS[field]:
-            reasons.append(_problem(field, _("too long: at most %(n)s characters", n=LIMITS[field]), value))
-    company = str(out.get("company") or "")
+        first, last = out.get("first_name", ""), out.get("last_name", "")
+        name = (last + first if values.CJK.search(last + first) else f"{first} {last}").strip()
+        out["name"] = name
+        if not name:
+            reasons.append(_("no name"))
+    for field in TOO_LONG:
+        if len(out.get(field, "")) > LIMITS[field]:
+            reasons.append(_too_long(field, LIMITS[field], out[field]))
+    company = out.get("company", "")
     if len(company) > COMPANY_LIMIT:
-        reasons.append(_problem("company", _("too long: at most %(n)s characters", n=COMPANY_LIMIT), company))
-    tags = out.get("tags") or ()
-    for tag in tags:  # type: ignore[union-attr]
-        if len(tag) > TAG_LIMIT:
-            reasons.append(_problem("tags", _("too long: at most %(n)s characters", n=TAG_LIMIT), tag))
+        reasons.append(_too_long("company", COMPANY_LIMIT, company))
+    tags = out.get("tags", ())
+    reasons.extend(_too_long("tags", TAG_LIMIT, tag) for tag in tags if len(tag) > TAG_LIMIT)
     if reasons:
         return reasons
+    get = out.get
     return Candidate(
         line,
         name,
-        str(out["title"]),
-        str(out["mobile"]),
-        str(out["phone"]),
-        str(out["email"]),
-        out["birthday"],  # type: ignore[arg-type]
-        str(out["address"]),
-        str(out["notes"]),
+        get("title", ""),
+        get("mobile", ""),
+        get("phone", ""),
+        get("email", ""),
+        get("birthday"),
+        get("address", ""),
+        get("notes", ""),
         company,
-        tuple(tags),  # type: ignore[arg-type]
+        tags,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
@@ -52,10 +51,12 @@ def _cells(values: list[str]) -> list[str]:
 
 
 def _text_stream(path: Path, encoding: str | None) -> tuple[IO[str], str]:
+    if encoding:
+        name = checked(encoding)
+    else:
+        with open(path, "rb") as probe:
+            name = detect(probe.read(SAMPLE_BYTES))
     raw = open(path, "rb")  # noqa: SIM115  (handed to the wrapper, which closes it)
-    head = raw.read(SAMPLE_BYTES)
-    raw.seek(0)
-    name = checked(encoding) if encoding else detect(head)
     return io.TextIOWrapper(raw, encoding=name, newline=""), name
 
 
@@ -128,11 +129,14 @@ def read_xlsx(path: Path) -> Table:
     """The first sheet of a workbook, streamed (openpyxl's read-only mode keeps memory flat)."""
     from openpyxl import load_workbook  # imported here: loading it costs time the CSV path does not need
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise UnreadableFile(f"not an Excel workbook (.xlsx): {exc}") from None
     stack = ExitStack()
+    # A file object: openpyxl would refuse a name without .xlsx (an upload kept under its token).
+    source = stack.enter_context(open(path, "rb"))  # noqa: SIM115  (closed with the table)
+    try:
+        book = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # a damaged zip raises many kinds (BadZipFile, KeyError, XML errors …)
+        stack.close()
+        raise UnreadableFile(f"not an Excel workbook (.xlsx): {str(exc)[:200]}") from None
     stack.callback(book.close)
     sheet = book.worksheets[0] if book.worksheets else None
     if sheet is None:

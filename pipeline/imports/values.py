@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -126,6 +127,7 @@ def amount(value: str) -> Decimal:
     return result.quantize(Decimal("0.01"))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a file names few companies, many times each
 def key(text_: str) -> str:
     """How names are matched: full-width folded, case folded, runs of spaces as one."""
     return " ".join(nfkc(text_).casefold().split())

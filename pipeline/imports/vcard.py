@@ -124,9 +124,12 @@ def parse_card(lines: list[str]) -> list[str]:
         raise BadCard("the card is too long")
     try:
         card = vobject.readOne("\r\n".join(lines) + "\r\n", ignoreUnreadable=True)
-        return card_cells(card)
+        cells = card_cells(card)
     except Exception as exc:  # vobject raises many kinds (ParseError, ValueError, UnicodeError …) on a bad card
         raise BadCard(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
+    if not any(cells):
+        raise BadCard("nothing readable in the card")
+    return cells
 
 
 def _rows(stream: IO[str]) -> Iterator[Row]:
