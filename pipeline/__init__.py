@@ -67,6 +67,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.exports import views as export_views
     from pipeline.extensions import api
     from pipeline.imports import cli as import_cli
+    from pipeline.imports import views as import_views
     from pipeline.reports import api as reports_api
     from pipeline.reports import views as report_views
 
@@ -89,5 +90,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(influence_views.bp)
     app.register_blueprint(report_views.bp)
     app.register_blueprint(export_views.bp)
+    app.register_blueprint(import_views.bp)
     for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli):
         group.register(app)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from pipeline.accounts.models import Account, Contact, Tag, contact_tags
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to
+from pipeline.core.errors import InvalidInput
 from pipeline.exports.spill import Spill
 from pipeline.extensions import db
 from pipeline.imports import values
@@ -142,8 +143,19 @@ def _visible_accounts(user: User) -> dict[str, int]:
     return found
 
 
-def mapping_for(table: Table, overrides: dict[str, str] | None = None) -> dict[str, int]:
-    """The columns' fields: recognised headers, then the user's choices."""
+def mapping_for(
+    table: Table, overrides: dict[str, str] | None = None, columns: dict[str, int] | None = None
+) -> dict[str, int]:
+    """The columns' fields: as chosen on the preview page (`columns`), or recognised headers then --map choices."""
+    if columns is not None:
+        wrong = {
+            f: "no such column"
+            for f, i in columns.items()
+            if f not in CONTACT_HEADERS or not 0 <= i < len(table.headers)
+        }
+        if wrong:
+            raise InvalidInput(wrong)
+        return dict(columns)
     return apply_overrides(auto_map(table.headers, CONTACT_HEADERS), table.headers, overrides or {}, CONTACT_HEADERS)
 
 
@@ -287,10 +299,14 @@ def _rows(table: Table, progress: Progress | None) -> Iterator[tuple[int, list[s
 
 
 def plan_table(
-    table: Table, owner: User, overrides: dict[str, str] | None = None, progress: Progress | None = None
+    table: Table,
+    owner: User,
+    overrides: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    columns: dict[str, int] | None = None,
 ) -> ContactPlan:
     """Decide every row's fate without changing anything."""
-    plan = ContactPlan(table.kind, table.encoding, table.headers, mapping_for(table, overrides), owner)
+    plan = ContactPlan(table.kind, table.encoding, table.headers, mapping_for(table, overrides, columns), owner)
     try:
         plan.accounts = _visible_accounts(owner)
         plan.tags = {name: tag_id for name, tag_id in db.session.execute(select(Tag.name, Tag.id))}
@@ -315,6 +331,7 @@ def plan_file(
     filename: str = "",
     encoding: str | None = None,
     overrides: dict[str, str] | None = None,
+    columns: dict[str, int] | None = None,
     progress: Progress | None = None,
     on_open: Callable[[Table], None] | None = None,
 ) -> ContactPlan:
@@ -322,4 +339,4 @@ def plan_file(
     with open_table(path, filename, encoding) as table:
         if on_open is not None:
             on_open(table)
-        return plan_table(table, owner, overrides, progress)
+        return plan_table(table, owner, overrides, progress, columns)
