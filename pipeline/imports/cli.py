@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from pipeline.auth.models import Role, User
 from pipeline.cli import one_transaction, table
+from pipeline.deals.method import OPEN_STAGES, QUALIFY
 from pipeline.imports.contacts import CREATE, MERGE, SKIP, BadRow, plan_file
 from pipeline.imports.contacts_write import write_contacts
+from pipeline.imports.deals import plan_deals, write_deals
 from pipeline.imports.errors import BadRows
 from pipeline.imports.mapping import parse_overrides
 from pipeline.imports.tables import Table
@@ -118,6 +120,58 @@ def contacts(file: Path, dry_run: bool, maps: tuple[str, ...], owner_email: str 
             f"imported: {done.created} created, {done.merged} merged, {done.skipped} skipped, "
             f"{done.accounts} accounts and {done.tags} tags created"
         )
+
+
+@imports.command("deals")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only say what would be imported, and the bad rows.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Read FIELD from COLUMN (repeatable).")
+@click.option("--stage-map", metavar="'Source=stage,…'", help="The export's stages as ours: 'Won=follow_up,Lost=lost'.")
+@click.option(
+    "--lost-from",
+    type=click.Choice(OPEN_STAGES),
+    default=QUALIFY,
+    show_default=True,
+    help="The stage lost deals are recorded as lost from (exports do not say).",
+)
+@click.option(
+    "--owner", "owner_email", metavar="EMAIL", help="Who owns deals without a known owner (default: the first admin)."
+)
+@click.option("--encoding", help="The file's encoding, when the guess is wrong (utf-8, gb18030, utf-16).")
+@one_transaction
+def deals(
+    file: Path,
+    dry_run: bool,
+    maps: tuple[str, ...],
+    stage_map: str | None,
+    lost_from: str,
+    owner_email: str | None,
+    encoding: str | None,
+) -> None:
+    """Import deals from another CRM's CSV or XLSX export, won and lost ones with their history: all rows, or none."""
+    owner = owner_for(owner_email)
+    plan = plan_deals(
+        file, owner, encoding=encoding, overrides=parse_overrides(maps), stage_map=stage_map, lost_from=lost_from
+    )
+    mapped = ", ".join(f"{field}={plan.headers[i]}" for field, i in plan.mapping.items())
+    click.echo(f"{file.name}: {mapped or '-'}")
+    stages = plan.by_stage()
+    click.echo(
+        table(
+            ("create", "already imported", "bad", *stages),
+            [(len(plan.rows), plan.skipped, len(plan.bad_rows), *stages.values())],
+        )
+    )
+    print_bad_rows(plan.bad_rows)  # type: ignore[arg-type]
+    if plan.bad_rows:
+        raise BadRows(plan.bad_rows)
+    if dry_run:
+        click.echo("dry run: nothing imported")
+        return
+    created = write_deals(plan, via="cli", actor=None, filename=file.name, lost_from=lost_from)
+    click.echo(
+        f"imported: {created} deals created, {plan.skipped} already there, {len(plan.new_accounts)} accounts created"
+    )
 
 
 def register(app: Flask) -> None:
