@@ -59,7 +59,7 @@ class PlannedRow:
     fills: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)  # one per created row: kept small (no __dict__, no empty dict and list each)
 class _Target:
     """What a duplicate is compared with: an earlier row of the file, or a contact in the database."""
 
@@ -68,8 +68,8 @@ class _Target:
     label: str = ""
     filled: int = 0  # the FILLABLE fields it has, one bit each
     tags: frozenset[str] = frozenset()
-    fills: dict[str, Any] = field(default_factory=dict)  # values the duplicates bring
-    new_tags: list[str] = field(default_factory=list)
+    fills: dict[str, Any] | None = None  # values the duplicates bring (made when the first one does)
+    new_tags: list[str] | None = None
 
 
 @dataclass
@@ -273,12 +273,15 @@ class _Planner:
 def fold(target: _Target, row: Candidate) -> tuple[str, tuple[str, ...]]:
     """Fold a duplicate into what it matches: fill the empty fields, add the new tags; merge, or skip if nothing."""
     fills: list[str] = []
+    if target.fills is None:
+        target.fills, target.new_tags = {}, []
     for i, name in enumerate(FILLABLE):
         value = getattr(row, name)
         if value and not target.filled & (1 << i):
             target.filled |= 1 << i
             target.fills[name] = value
             fills.append(name)
+    assert target.new_tags is not None
     new = [t for t in row.tags if t not in target.tags and t not in target.new_tags]
     target.new_tags.extend(new)
     fills.extend(f"tag:{t}" for t in new)

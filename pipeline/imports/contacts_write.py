@@ -21,6 +21,7 @@ from pipeline.imports.rows import FILLABLE, Candidate
 ACCOUNTS = Account.__table__
 CONTACTS = Contact.__table__
 TAGS = Tag.__table__
+CONTACT_COLUMNS = Candidate._fields[1:9]  # name, title, mobile, phone, email, birthday, address, notes
 
 
 @dataclass(frozen=True)
@@ -92,17 +93,18 @@ def _create_contacts(plan: ContactPlan, accounts: dict[str, int], tags: dict[str
         person_ids = iter(_insert(ACCOUNTS, [_account_row(r.name, "b2c", plan.owner, now) for r in people]))
         contacts: list[dict[str, Any]] = []
         for row in chunk:
-            values_ = {f: getattr(row, f) for f in ("name", *FILLABLE)}
+            values_ = dict(zip(CONTACT_COLUMNS, row[1:9], strict=True))  # name … notes, in Candidate's order
             fold = plan.folds.get(row.line)
             if fold is not None:
-                values_.update(fold.fills)
-            account_id = accounts[values.key(row.company)] if row.company else next(person_ids)
-            contacts.append({**values_, "account_id": account_id, "created_at": now, "updated_at": now})
+                values_.update(fold.fills or {})
+            values_["account_id"] = accounts[values.key(row.company)] if row.company else next(person_ids)
+            values_["created_at"] = values_["updated_at"] = now
+            contacts.append(values_)
         ids = _insert(CONTACTS, contacts)
         links = [
             {"contact_id": contact_id, "tag_id": tags[name]}
             for row, contact_id in zip(chunk, ids, strict=True)
-            for name in (*row.tags, *(plan.folds[row.line].new_tags if row.line in plan.folds else ()))
+            for name in (*row.tags, *((plan.folds[row.line].new_tags or ()) if row.line in plan.folds else ()))
         ]
         if links:
             db.session.execute(insert(contact_tags), links)
@@ -131,7 +133,7 @@ def _merge_contacts(plan: ContactPlan, tags: dict[str, int], owner: User, now: A
                 {
                     "contact_id": i,
                     "now": now,
-                    **{f"new_{c}": t.fills.get(c, None if c == "birthday" else "") for c in FILLABLE},
+                    **{f"new_{c}": (t.fills or {}).get(c, None if c == "birthday" else "") for c in FILLABLE},
                 }
                 for i, t in filled
             ]
@@ -147,10 +149,10 @@ def _merge_contacts(plan: ContactPlan, tags: dict[str, int], owner: User, now: A
                     "at": now,
                 }
                 for i, t in filled
-                for c, v in t.fills.items()
+                for c, v in (t.fills or {}).items()
             ]
             db.session.execute(insert(FieldChange.__table__), changes)
-        links = [{"contact_id": i, "tag_id": tags[name]} for i, t in chunk for name in t.new_tags]
+        links = [{"contact_id": i, "tag_id": tags[name]} for i, t in chunk for name in t.new_tags or ()]
         if links:
             db.session.execute(insert(contact_tags), links)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
@@ -12,6 +14,12 @@ from pipeline.accounts.models import Account, Contact, Tag, contact_tags
 from pipeline.extensions import db
 
 HEADER = ["姓名", "手机", "公司", "邮箱", "职位", "分组"]
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Commands and refusals in English, so the tests read the same before and after the catalogs grow."""
+    return {"BABEL_DEFAULT_LOCALE": "en"}
 
 
 def write_csv(

@@ -72,7 +72,7 @@ def test_quoted_fields_with_commas_and_newlines_keep_their_line_numbers(tmp_path
     path = write_csv(tmp_path / "x.csv", rows)
     with plan_file(path, people.rep) as plan:
         assert [r.line for r in plan.bad_rows] == [3]
-        assert "手机" in plan.bad_rows[0].reasons[0] and "12" in plan.bad_rows[0].reasons[0]
+        assert "Mobile" in plan.bad_rows[0].reasons[0] and "12" in plan.bad_rows[0].reasons[0]
     rows[2][1] = "13800138001"
     run(write_csv(tmp_path / "x.csv", rows), people.rep)
     anna = contacts_by_name()["Anna Li"]
