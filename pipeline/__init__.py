@@ -68,6 +68,8 @@ def _register_features(app: Flask) -> None:
     from pipeline.exports import cli as export_cli
     from pipeline.exports import views as export_views
     from pipeline.extensions import api
+    from pipeline.imports import cli as import_cli
+    from pipeline.imports import views as import_views
     from pipeline.reports import analysis_api, analysis_views
     from pipeline.reports import api as reports_api
     from pipeline.reports import views as report_views
@@ -95,5 +97,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(report_views.bp)
     app.register_blueprint(analysis_views.bp)
     app.register_blueprint(export_views.bp)
-    for group in (auth_cli, deals_cli, demo_cli, export_cli):
+    app.register_blueprint(import_views.bp)
+    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli):
         group.register(app)
