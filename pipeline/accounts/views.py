@@ -18,6 +18,7 @@ from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
 from pipeline.auth.scope import visible_account, visible_contact
 from pipeline.auth.views import set_current_page
+from pipeline.care.calls import contact_call_times
 from pipeline.core.errors import Forbidden, InvalidInput
 from pipeline.core.pages import actor, attach_errors, locale_code, today
 from pipeline.deals.method import ACCOUNT_KIND_CHOICES, ACTIVITY_KIND_CHOICES
@@ -135,12 +136,14 @@ def _render_account(account: Account, status: int = 200, *, note_form: NoteForm 
     user = actor()
     kinds = kind_labels()
     set_current_page(url_for("accounts.show", account_id=account.id))
+    contacts = services.contacts_of(account)
     return (
         render_template(
             "accounts/show.html",
             account=account,
             deals=services.account_deals(user, account),
-            contacts=services.contacts_of(account),
+            contacts=contacts,
+            call_times=contact_call_times([c.id for c in contacts]),
             activities=services.account_activities(user, account, notes=False),
             notes=services.account_activities(user, account, notes=True),
             history=_history(account, kinds),
