@@ -100,7 +100,11 @@ def sms_number(mobile: str) -> str:
 
 def greeting_sheet(greeting: str, people: list[Recipient]) -> Sheet:
     """The CSV's columns (name, mobile, greeting) and one row per contact with a mobile."""
-    columns = [Column(lambda: _("Name"), TEXT), Column(lambda: _("Mobile"), TEXT), Column(lambda: _("Greeting"), TEXT)]
+    columns = [
+        Column(lambda: _("Contact name"), TEXT),
+        Column(lambda: _("Mobile"), TEXT),
+        Column(lambda: _("Greeting"), TEXT),
+    ]
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for person in people:
