@@ -34,6 +34,24 @@ FREQUENCY_CLASSES: tuple[Choice, ...] = (
     Choice("regular", "经常性", "Regular"),
 )
 
+# §5 by value (客户价值), purchase deciles (购买十分位分析, seed 003); the rules are settings (reports/value.py).
+VALUE_TIERS: tuple[Choice, ...] = (
+    Choice("superstar", "天王巨星", "Superstar"),
+    Choice("rising", "后起之秀", "Rising star"),
+    Choice("fading", "明日黄花", "Fading"),
+    Choice("ordinary", "普通", "Ordinary"),
+)
+VALUE_TIER_KEYS: tuple[str, ...] = tuple(c.key for c in VALUE_TIERS)
+
+# §5 the portfolio view (波斯顿矩阵): the account's revenue growth against its share of revenue.
+PORTFOLIO_QUADRANTS: tuple[Choice, ...] = (
+    Choice("star", "明星", "Star"),
+    Choice("cash_cow", "现金牛", "Cash cow"),
+    Choice("question_mark", "孩童", "Question mark"),
+    Choice("dog", "瘦狗", "Dog"),
+)
+PORTFOLIO_QUADRANT_KEYS: tuple[str, ...] = tuple(c.key for c in PORTFOLIO_QUADRANTS)
+
 # §6 churn (流失分析): why a customer left, as the rep records it.
 CHURN_REASONS: tuple[Choice, ...] = (
     Choice("price", "价格", "Price"),

@@ -46,8 +46,9 @@ def money(amount: Decimal | str | None, currency: str = "CNY") -> str:
     except (InvalidOperation, ValueError):
         return str(amount)
     symbol = CURRENCY_SYMBOLS.get(currency)
+    sign, value = ("-", -value) if value < 0 else ("", value)  # a loss (negative gross profit) reads -¥1,500
     shown = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"  # ¥1,234,567 or ¥12.50
-    return f"{symbol}{shown}" if symbol else f"{currency} {shown}"
+    return f"{sign}{symbol}{shown}" if symbol else f"{sign}{currency} {shown}"
 
 
 def local_time(moment: datetime | None) -> str:

@@ -55,6 +55,9 @@ FIELD_NAMES = {
     "next_step_due": _l("Next step due"),
     "owner_id": _l("Owner"),
     "account_id": _l("Account"),
+    "product_line": _l("Product line"),
+    "channel": _l("Sales channel"),
+    "gross_profit": _l("Gross profit"),
     influences.FIELD: _l("Buying influence"),
 }
 ADD = "add"  # which influence form a refused request sent: the add form, or a person's id for a change
@@ -234,7 +237,7 @@ def change_text(
             return "—"
         if name == "strategy":
             return strategy_label(value)
-        if name == "amount":
+        if name in ("amount", "gross_profit"):
             return money(value, deal.currency)
         return value
 

@@ -94,6 +94,18 @@ class DealFieldsForm(BaseForm):
     competitors = StringField(_l("Competitors"), validators=[Length(max=1000)])
     next_step = StringField(_l("Next step"), validators=[Length(max=1000)])
     next_step_due = DateField(_l("Next step due"), validators=[Optional()])
+    product_line = StringField(_l("Product line"), validators=[Length(max=100)])
+    channel = StringField(_l("Sales channel"), validators=[Length(max=100)])
+    gross_profit = DecimalField(_l("Gross profit"), places=2, validators=[Optional()])
+
+    def validate_gross_profit(self, field: Field) -> None:
+        """Kept in whole cents like the amount; left empty when the margin is not known."""
+        if field.data is None:
+            return
+        if field.data != field.data.quantize(Decimal("0.01")):
+            raise ValidationError(_l("At most two decimal places."))
+        if abs(field.data) >= MAX_AMOUNT:
+            raise ValidationError(_l("The gross profit is too large."))
 
     def validate_amount(self, field: Field) -> None:
         """Money is kept in whole cents, below the column's limit."""
@@ -116,6 +128,9 @@ class DealFieldsForm(BaseForm):
             "competitors": self.competitors.data or "",
             "next_step": self.next_step.data or "",
             "next_step_due": self.next_step_due.data,
+            "product_line": self.product_line.data or "",
+            "channel": self.channel.data or "",
+            "gross_profit": self.gross_profit.data,
         }
 
 

@@ -51,6 +51,11 @@ class DealSchema(Schema):
     lost_from_stage = fields.String(allow_none=True)
     won_on = fields.Date(allow_none=True)
     lost_on = fields.Date(allow_none=True)
+    product_line = fields.String()
+    channel = fields.String()
+    gross_profit = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"description": "毛利; null when not known"}
+    )
     version = fields.Integer(metadata={"description": "send it back with PATCH; a stale version answers 409"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -91,6 +96,12 @@ class _DealFields(Schema):
     next_step = Text()
     next_step_due = fields.Date(allow_none=True)
     owner_id = Id()
+    product_line = Text(validate=validate.Length(max=100), metadata={"description": "产品线, e.g. ERP"})
+    channel = Text(validate=validate.Length(max=100), metadata={"description": "渠道, e.g. 直销 / 代理商 / 线上"})
+    gross_profit = fields.Decimal(
+        allow_none=True,
+        metadata={"description": "毛利 as a decimal string or number, at most two places; null when not known"},
+    )
 
 
 class DealCreateSchema(_DealFields):

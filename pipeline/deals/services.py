@@ -39,7 +39,11 @@ EDITABLE = (
     "next_step_due",
     "owner_id",
     "account_id",
+    "product_line",
+    "channel",
+    "gross_profit",
 )
+TEXT_LIMITS = {"product_line": 100, "channel": 100}  # the columns' lengths
 
 
 def checklist_for(stage: str) -> list[ChecklistTemplate]:
@@ -147,6 +151,16 @@ def _clean(actor: User, values: dict[str, Any], errors: dict[str, str]) -> dict[
                 errors["amount"] = "the amount is too large"
             else:
                 out[key] = amount.quantize(Decimal("0.01"))
+        elif key == "gross_profit":
+            profit = _gross_profit(value, errors)
+            if "gross_profit" not in errors:
+                out[key] = profit
+        elif key in TEXT_LIMITS:
+            text = "" if value is None else str(value).strip()
+            if len(text) > TEXT_LIMITS[key]:
+                errors[key] = f"at most {TEXT_LIMITS[key]} characters"
+            else:
+                out[key] = text
         elif key == "currency":
             if not (isinstance(value, str) and len(value) == 3 and value.isalpha()):
                 errors["currency"] = "a three-letter currency code such as CNY"
@@ -179,6 +193,26 @@ def _clean(actor: User, values: dict[str, Any], errors: dict[str, str]) -> dict[
         else:
             out[key] = "" if value is None else str(value)
     return out
+
+
+def _gross_profit(value: Any, errors: dict[str, str]) -> Decimal | None:
+    """毛利 as entered: empty means not known (the margin analyses count such deals apart); it may be negative."""
+    if value is None or value == "":
+        return None
+    try:
+        profit = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors["gross_profit"] = f"{value!r} is not a number"
+        return None
+    if not profit.is_finite():
+        errors["gross_profit"] = f"{value!r} is not a number"
+    elif profit != profit.quantize(Decimal("0.01")):
+        errors["gross_profit"] = "at most two decimal places"
+    elif abs(profit) >= Decimal("1e14"):
+        errors["gross_profit"] = "the gross profit is too large"
+    else:
+        return profit.quantize(Decimal("0.01"))
+    return None
 
 
 # ---- Services ---------------------------------------------------------------------------------------------

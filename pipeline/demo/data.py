@@ -283,3 +283,30 @@ ACTIVITY_OUTCOMES: tuple[str, ...] = (
     "",
 )
 ACTIVITY_KIND_WEIGHTS: dict[str, int] = {"call": 40, "visit": 20, "email": 20, "meeting": 12, "note": 8}
+
+# The customer analyses (seed 002): what a deal sells and through which channel, weights (B2B, B2C) each.
+PRODUCT_LINES: dict[str, tuple[int, int]] = {
+    "ERP": (30, 2),
+    "CRM": (22, 5),
+    "云服务": (20, 40),
+    "硬件": (13, 45),
+    "实施服务": (15, 8),
+}
+CHANNELS: dict[str, tuple[int, int]] = {"直销": (60, 10), "代理商": (30, 30), "线上": (10, 60)}
+# Gross margin (毛利率) ranges per product line, as a fraction of the amount.
+MARGINS: dict[str, tuple[float, float]] = {
+    "ERP": (0.35, 0.55),
+    "CRM": (0.40, 0.60),
+    "云服务": (0.50, 0.70),
+    "硬件": (0.08, 0.22),
+    "实施服务": (-0.05, 0.35),  # a fixed-price implementation can run at a loss
+}
+CHURN_NOTES: dict[str, str] = {
+    "price": "对方报价低了15%，客户选择了更便宜的方案",
+    "competitor": "竞争对手拿下了集团统一采购",
+    "service": "上次故障响应太慢，客户很不满意",
+    "quality": "硬件批次返修率高",
+    "no_need": "项目取消，暂无采购计划",
+    "closed": "公司搬迁至外省，业务终止",
+    "other": "",
+}

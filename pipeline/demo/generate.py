@@ -133,6 +133,7 @@ class _Story:
 class _Generator:
     def __init__(self, scale: DemoScale, seed: int, anchor: datetime) -> None:
         self.scale = scale
+        self.seed = seed
         self.rng = random.Random(seed)
         from faker import Faker  # only here: 4 MB a running app or an export has no use for
 
@@ -502,6 +503,31 @@ class _Generator:
         for step, at in zip(story.steps, moments, strict=True):
             step.run(at)
 
+    # ---- what was sold, through which channel, at what margin; who left (the customer analyses) -----------------
+
+    def sales_mix(self, deals_made: list[Deal]) -> None:
+        """Each deal's product line and channel, and the gross profit of most won ones (entered as a team would)."""
+        rng = random.Random(f"sales-mix-{self.seed}")  # its own stream: the rest of the demo stays as it was
+        for deal in deals_made:
+            b2c = deal.account.kind == "b2c"
+            line = rng.choices(list(data.PRODUCT_LINES), [w[1 if b2c else 0] for w in data.PRODUCT_LINES.values()])[0]
+            deal.product_line = line
+            deal.channel = rng.choices(list(data.CHANNELS), [w[1 if b2c else 0] for w in data.CHANNELS.values()])[0]
+            low, high = data.MARGINS[line]
+            if deal.won_on is not None and rng.random() < 0.8:
+                deal.gross_profit = (deal.amount * Decimal(rng.uniform(low, high))).quantize(Decimal("0.01"))
+        db.session.flush()
+
+    def churned(self, accounts: list[Account]) -> None:
+        """A few customers marked lost (流失) by their rep, with a reason and the day, for the churn report."""
+        rng = random.Random(f"churn-{self.seed}")
+        reasons = {"price": 30, "competitor": 25, "service": 15, "quality": 10, "no_need": 10, "closed": 7, "other": 3}
+        for account in rng.sample(accounts, max(1, len(accounts) // 15)):
+            account.churned_on = self.today - timedelta(days=rng.randint(5, HISTORY_DAYS))
+            account.churn_reason_key = rng.choices(list(reasons), list(reasons.values()))[0]
+            account.churn_note = data.CHURN_NOTES[account.churn_reason_key]
+        db.session.flush()
+
     # ---- the whole demo -------------------------------------------------------------------------------------
 
     def build(self) -> DemoResult:
@@ -530,7 +556,9 @@ class _Generator:
                 self.activity(account.owner, account, moment)
         for story in stories:
             self.live(story)
-        add_care_demo(random.Random(self.rng.getrandbits(64)), self.anchor, accounts, self.contacts, self.activities)
+        self.sales_mix([story.deal for story in stories if story.deal is not None])
+        self.churned(accounts)
+        add_care_demo(random.Random(f"care-{self.seed}"), self.anchor, accounts, self.contacts, self.activities)
         # Back-dated activities were logged when they happened: one UPDATE for all of them.
         db.session.execute(
             update(Activity).values(created_at=Activity.occurred_at, updated_at=Activity.occurred_at),
