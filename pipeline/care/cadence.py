@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.accounts.scales import RELATIONSHIP_KEYS
+from pipeline.accounts.scales import RELATIONSHIP_KEYS, VALUE_TIER_KEYS
 from pipeline.core.errors import InvalidInput
 from pipeline.core.settings import get_setting, set_setting
-from pipeline.deals.method import Choice
 
 SETTING_KEY = "care.revisit_intervals"
 
@@ -20,14 +19,8 @@ DEFAULT_LEVEL_DAYS: dict[str, int] = {
     "reactive": 90,
     "basic": 180,
 }
-# The value tiers (客户划分, seed 003's decile tiers), the most important first; their share of the level's days.
-VALUE_TIERS: tuple[Choice, ...] = (
-    Choice("superstar", "天王巨星", "Superstar"),
-    Choice("rising", "后起之秀", "Rising star"),
-    Choice("fading", "明日黄花", "Fading"),
-    Choice("ordinary", "普通客户", "Ordinary"),
-)
-TIER_KEYS: tuple[str, ...] = tuple(c.key for c in VALUE_TIERS)
+# Each value tier's share of the level's days (tiers from reports/value.py, the most important first).
+TIER_KEYS: tuple[str, ...] = VALUE_TIER_KEYS
 DEFAULT_TIER_PERCENT: dict[str, int] = {"superstar": 50, "rising": 75, "fading": 100, "ordinary": 100}
 MAX_DAYS = 3650
 MIN_PERCENT, MAX_PERCENT = 10, 200

@@ -97,7 +97,7 @@ def revisits(
         .outerjoin(touches, touches.c.account_id == Account.id)
         .where(*conditions)
     ).all()
-    importance = importance_of([r.id for r in rows], today)
+    importance = importance_of(user, [r.id for r in rows], today)
     found: list[DueAccount] = []
     for row in rows:
         rank = importance[row.id]

@@ -11,9 +11,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from pipeline.accounts.forms import any_kind_choices
 from pipeline.accounts.models import Tag
-from pipeline.accounts.scales import CALL_RESULTS, RELATIONSHIP_KEYS, RELATIONSHIP_LEVELS
+from pipeline.accounts.scales import CALL_RESULTS, RELATIONSHIP_KEYS, RELATIONSHIP_LEVELS, VALUE_TIERS
 from pipeline.activities.models import ACTIVITY_KIND_BY_KEY, TOUCH_KINDS
-from pipeline.care.cadence import MAX_DAYS, MAX_PERCENT, MIN_PERCENT, TIER_KEYS, VALUE_TIERS, Intervals
+from pipeline.care.cadence import MAX_DAYS, MAX_PERCENT, MIN_PERCENT, TIER_KEYS, Intervals
 from pipeline.care.greetings import MAX_GREETING, RecipientFilter
 from pipeline.care.holidays import HOLIDAYS
 from pipeline.core.forms import BaseForm

@@ -1,43 +1,35 @@
-"""How important each customer is, so the due list puts the important ones first (seed 002: visit them first)."""
+"""How important each customer is, so the due list puts the important ones first (seed 002: visit them first).
+
+Importance is the account's value tier (reports/value.py: 天王巨星, 后起之秀, 明日黄花, 普通 from its won revenue
+against the window before), in the scale's order; the tier also shortens the account's revisit interval.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
-from sqlalchemy import func, select
-
-from pipeline.deals.models import Deal
-from pipeline.extensions import db
-
-WINDOW_DAYS = 365  # won revenue in the last twelve months
-ORDINARY = "ordinary"
+from pipeline.accounts.scales import VALUE_TIER_KEYS
+from pipeline.auth.models import User
+from pipeline.reports.value import ORDINARY, tiers_for
 
 
 @dataclass(frozen=True)
 class Importance:
-    """An account's value tier (for its revisit interval) and its rank (1 = the most important)."""
+    """An account's value tier (for its revisit interval) and its rank (0 = the most important tier)."""
 
     tier: str
     rank: int
-    revenue: Decimal
 
 
-def importance_of(account_ids: Collection[int], today: date) -> dict[int, Importance]:
-    """Rank accounts by won revenue in the last twelve months, the largest first; none won share the last rank."""
+def importance_of(user: User, account_ids: Collection[int], today: date) -> dict[int, Importance]:
+    """The tier and rank of each of these accounts the user sees (one query, through the value tiers)."""
     if not account_ids:
         return {}
-    since = today - timedelta(days=WINDOW_DAYS)
-    won = dict(
-        db.session.execute(
-            select(Deal.account_id, func.sum(Deal.amount))
-            .where(Deal.account_id.in_(list(account_ids)), Deal.won_on.is_not(None), Deal.won_on > since)
-            .group_by(Deal.account_id)
-        ).all()
-    )
-    ordered = sorted((Decimal(v or 0), k) for k, v in won.items() if v)
-    ranks = {account_id: n for n, (_amount, account_id) in enumerate(reversed(ordered), 1)}
-    last = len(ranks) + 1
-    return {a: Importance(ORDINARY, ranks.get(a, last), Decimal(won.get(a) or 0)) for a in account_ids}
+    tiers = tiers_for(account_ids, user, today)
+    return {
+        account_id: Importance(tier, VALUE_TIER_KEYS.index(tier))
+        for account_id in account_ids
+        for tier in (tiers.get(account_id, ORDINARY),)
+    }

@@ -10,14 +10,14 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms import SelectChoice
 
-from pipeline.accounts.scales import RELATIONSHIP_LEVELS
+from pipeline.accounts.scales import RELATIONSHIP_LEVELS, VALUE_TIERS
 from pipeline.accounts.services import account_owners
 from pipeline.activities.services import log_activity
 from pipeline.auth.models import Role
 from pipeline.auth.scope import visible_account
 from pipeline.care import feed, greeting_mail, greetings
 from pipeline.care.birthdays import upcoming_birthdays
-from pipeline.care.cadence import TIER_KEYS, VALUE_TIERS, current_intervals, save_intervals
+from pipeline.care.cadence import TIER_KEYS, current_intervals, save_intervals
 from pipeline.care.calls import account_call_times
 from pipeline.care.due import due_accounts
 from pipeline.care.forms import CadenceForm, DueFilterForm, GreetingForm, TouchForm

@@ -46,10 +46,13 @@ def hand_made(
     g = make_account(rep, "庚 只有备注", relationship_level="basic")
     other = make_account(people.outsider, "外队 客户", relationship_level="partnership")
     db.session.commit()
-    won(a, "500000", days_ago(today, 40))  # the most revenue in the last twelve months: rank 1
-    won(b, "100000", days_ago(today, 100))  # rank 2
-    won(c, "900000", days_ago(today, 400))  # more, but more than twelve months ago: no rank from it
-    touch(rep, at(days_ago(today, 20)), account_id=a.id)  # 20 days > 14: 6 days overdue
+    # Value tiers (reports/value.py, default rules): two accounts won in the last twelve months, 甲 the most (top
+    # decile: 天王巨星) and 乙 (sixth decile, nothing before to grow from: 普通); 丙 won only in the twelve months
+    # before and nothing since (down 100%: 明日黄花); the rest won nothing (普通).
+    won(a, "500000", days_ago(today, 40))
+    won(b, "100000", days_ago(today, 100))
+    won(c, "900000", days_ago(today, 400))
+    touch(rep, at(days_ago(today, 20)), account_id=a.id)  # 天王巨星 halves 14 days to 7: 13 days overdue
     touch(rep, at(days_ago(today, 40)), contact_id=contact(c, "丙联系人").id)  # via its contact: 10 days overdue
     touch(rep, at(days_ago(today, 100)), deal_id=make_deal(rep, "丁项目", account=d).id)  # via its deal: 40 overdue
     touch(rep, at(days_ago(today, 10)), "visit", account_id=e.id)  # 10 days < 90: not due
@@ -67,10 +70,11 @@ def test_the_order_is_importance_first_then_the_longest_overdue(
 ) -> None:
     hand_made(people, make_account, make_deal, won, today)
     rows = due_accounts(people.rep, today)
-    # 甲 and 乙 by revenue; then the rest (no revenue) never touched first, then 40 days overdue, then 10.
-    assert [r.name for r in rows] == ["甲 伙伴大客户", "乙 基本客户", "庚 只有备注", "丁 可靠客户", "丙 主动客户"]
-    assert [(r.interval_days, r.overdue_days) for r in rows] == [(14, 6), (180, None), (180, None), (60, 40), (30, 10)]
-    assert rows[0].last_touch == days_ago(today, 20) and rows[0].due_on == days_ago(today, 6)
+    # 天王巨星 甲, 明日黄花 丙, then the 普通: never touched first (乙, 庚 by name), then 丁 40 days overdue.
+    assert [r.name for r in rows] == ["甲 伙伴大客户", "丙 主动客户", "乙 基本客户", "庚 只有备注", "丁 可靠客户"]
+    assert [r.tier for r in rows] == ["superstar", "fading", "ordinary", "ordinary", "ordinary"]
+    assert [(r.interval_days, r.overdue_days) for r in rows] == [(7, 13), (30, 10), (180, None), (180, None), (60, 40)]
+    assert rows[0].last_touch == days_ago(today, 20) and rows[0].due_on == days_ago(today, 13)
 
 
 def test_the_page_lists_them_in_that_order_and_a_click_logs_the_touch(
@@ -84,14 +88,15 @@ def test_the_page_lists_them_in_that_order_and_a_click_logs_the_touch(
     accounts = hand_made(people, make_account, make_deal, won, today)
     client = browser(people.rep)
     page = text(client.get("/care"))
-    assert due_names(page) == ["甲 伙伴大客户", "乙 基本客户", "庚 只有备注", "丁 可靠客户", "丙 主动客户"]
+    assert due_names(page) == ["甲 伙伴大客户", "丙 主动客户", "乙 基本客户", "庚 只有备注", "丁 可靠客户"]
+    assert "天王巨星" in plain(section(page, f"due-{accounts['a'].id}"))
     assert "外队" not in page and "己 流失客户" not in page
     response = client.post(f"/care/accounts/{accounts['a'].id}/touch", data={"kind": "call", "call_result": "busy"})
     assert response.status_code == 302
     logged = db.session.scalars(select(Activity).where(Activity.account_id == accounts["a"].id)).all()
     assert [(x.kind, x.call_result, x.user_id) for x in logged][-1] == ("call", "busy", people.rep.id)
     # Busy is still a touch: 甲 has been contacted today and leaves the list until its interval runs out again.
-    assert due_names(text(client.get("/care")))[:1] == ["乙 基本客户"]
+    assert due_names(text(client.get("/care")))[:1] == ["丙 主动客户"]
 
 
 def test_a_touch_on_someone_elses_account_is_404_and_logs_nothing(
