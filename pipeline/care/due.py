@@ -76,7 +76,8 @@ def revisits(
 ) -> list[DueAccount]:
     """Every live account in the user's scope (of one owner, if given) with its next revisit, in working order.
 
-    Two queries whatever the number of accounts: the accounts with their latest touch, and their importance.
+    A fixed number of queries whatever the number of accounts (the cadence, the accounts with their latest touch,
+    their value tiers); the list is ordered and cut into pages in Python, since the tier rules live there.
     """
     cadence = intervals or current_intervals()
     scope = accounts_visible_to(user)
