@@ -54,7 +54,9 @@ def hand_made(
     won(c, "900000", days_ago(today, 400))
     touch(rep, at(days_ago(today, 20)), account_id=a.id)  # 天王巨星 halves 14 days to 7: 13 days overdue
     touch(rep, at(days_ago(today, 40)), contact_id=contact(c, "丙联系人").id)  # via its contact: 10 days overdue
-    touch(rep, at(days_ago(today, 100)), deal_id=make_deal(rep, "丁项目", account=d).id)  # via its deal: 40 overdue
+    d_deal = make_deal(rep, "丁项目", account=d)
+    touch(rep, at(days_ago(today, 100)), deal_id=d_deal.id)  # via its deal: 40 overdue
+    touch(rep, at(days_ago(today, 300), 10, 30), call_result="answered", deal_id=d_deal.id)  # an older call
     touch(rep, at(days_ago(today, 10)), "visit", account_id=e.id)  # 10 days < 90: not due
     touch(rep, at(days_ago(today, 1)), "note", account_id=g.id)  # a note is not a touch: never touched
     db.session.commit()
@@ -90,6 +92,7 @@ def test_the_page_lists_them_in_that_order_and_a_click_logs_the_touch(
     page = text(client.get("/care"))
     assert due_names(page) == ["甲 伙伴大客户", "丙 主动客户", "乙 基本客户", "庚 只有备注", "丁 可靠客户"]
     assert "天王巨星" in plain(section(page, f"due-{accounts['a'].id}"))
+    assert "10:00–12:00" in plain(section(page, f"due-{accounts['d'].id}"))  # 丁's best time, from its deal's call
     assert "外队" not in page and "己 流失客户" not in page
     response = client.post(f"/care/accounts/{accounts['a'].id}/touch", data={"kind": "call", "call_result": "busy"})
     assert response.status_code == 302
