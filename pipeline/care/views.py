@@ -65,6 +65,7 @@ def index() -> tuple[str, int]:
         "pages": 0,
         "page": 1,
         "total": 0,
+        "query": {},
     }
     if not form.validate():
         return render_template("care/index.html", **page), 422
