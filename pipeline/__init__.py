@@ -59,6 +59,8 @@ def _register_features(app: Flask) -> None:
     from pipeline.activities import views as activity_views
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
+    from pipeline.care import cli as care_cli
+    from pipeline.care import views as care_views
     from pipeline.deals import api as deals_api
     from pipeline.deals import board_views, influence_views, strategy_views
     from pipeline.deals import cli as deals_cli
@@ -98,5 +100,6 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(analysis_views.bp)
     app.register_blueprint(export_views.bp)
     app.register_blueprint(import_views.bp)
-    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli):
+    app.register_blueprint(care_views.bp)
+    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli):
         group.register(app)

@@ -139,7 +139,8 @@ def update_contact(actor: User, contact: Contact, changes: dict[str, Any]) -> di
 
 def contacts_of(account: Account) -> list[Contact]:
     """The account's contacts, in the order they were added."""
-    return list(db.session.scalars(select(Contact).where(Contact.account_id == account.id).order_by(Contact.id)))
+    query = select(Contact).where(Contact.account_id == account.id).options(selectinload(Contact.tags))
+    return list(db.session.scalars(query.order_by(Contact.id)))
 
 
 def add_note(actor: User, account: Account, text: str) -> Activity:

@@ -20,6 +20,7 @@ from pipeline.accounts.tags import set_tags, tags_in_use
 from pipeline.auth.models import User
 from pipeline.auth.scope import visible_account, visible_contact
 from pipeline.auth.views import set_current_page
+from pipeline.care.calls import contact_call_times
 from pipeline.core.errors import Forbidden, InvalidInput
 from pipeline.core.pages import actor, attach_errors, locale_code, today
 from pipeline.deals.method import ACCOUNT_KIND_CHOICES, ACTIVITY_KIND_CHOICES
@@ -117,12 +118,14 @@ def render_account_page(account: Account, status: int = 200, **forms: Any) -> tu
     qualification_form = forms.get("qualification_form") or QualificationForm(
         formdata=None, data={**answers(account.qualification), "note": getattr(account.qualification, "note", "")}
     )
+    contacts = services.contacts_of(account)
     return (
         render_template(
             "accounts/show.html",
             account=account,
             deals=services.account_deals(user, account),
-            contacts=services.contacts_of(account),
+            contacts=contacts,
+            call_times=contact_call_times([c.id for c in contacts]),
             activities=services.account_activities(user, account, notes=False),
             notes=services.account_activities(user, account, notes=True),
             history=account_history(account, kinds),

@@ -56,4 +56,5 @@ def log_activity(body: dict[str, Any], deal_id: int) -> Activity:
         contact_id=body["contact_id"],
         outcome=body["outcome"],
         occurred_at=body["occurred_at"],
+        call_result=body["call_result"],
     )

@@ -10,6 +10,7 @@ from wtforms import DateTimeLocalField, Field, SelectChoice, SelectField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from pipeline.accounts.models import Contact
+from pipeline.accounts.scales import CALL_RESULTS
 from pipeline.activities.models import ACTIVITY_KIND_CHOICES
 from pipeline.activities.services import IN_THE_FUTURE, TOO_EARLY, when_problem
 from pipeline.core.forms import BaseForm
@@ -23,6 +24,12 @@ def kind_choices() -> list[SelectChoice]:
     """The activity kinds labelled in the page's language."""
     locale = locale_code()
     return [SelectChoice(c.key, c.label(locale)) for c in ACTIVITY_KIND_CHOICES]
+
+
+def call_result_choices() -> list[SelectChoice]:
+    """How a call went (答/未接/占线/拒接), in the page's language; blank for anything but a call."""
+    locale = locale_code()
+    return [SelectChoice("", str(_l("— not a call —"))), *(SelectChoice(c.key, c.label(locale)) for c in CALL_RESULTS)]
 
 
 def contact_choices(contacts: list[Contact]) -> list[SelectChoice]:
@@ -41,6 +48,7 @@ class ActivityForm(BaseForm):
         _l("When"), format=MINUTE, validators=[InputRequired(message=_l("Say when it happened."))]
     )
     contact_id = SelectField(_l("Contact"), choices=[], default="")
+    call_result = SelectField(_l("Call result"), choices=call_result_choices, default="")
     summary = TextAreaField(
         _l("Summary"), validators=[DataRequired(message=_l("Say what happened.")), Length(max=4000)]
     )
@@ -66,6 +74,11 @@ class ActivityForm(BaseForm):
         if problem == TOO_EARLY:
             raise ValidationError(_l("The date is too far in the past."))
 
+    def validate_call_result(self, field: Field) -> None:
+        """A result belongs to a call only: the best hour to call is learnt from these."""
+        if field.data and self.kind.data != "call":
+            raise ValidationError(_l("Only a call has a result."))
+
     def changes(self) -> dict[str, Any]:
         """The submitted values in the form the activity service takes."""
         return {
@@ -74,6 +87,7 @@ class ActivityForm(BaseForm):
             "outcome": self.outcome.data or "",
             "contact_id": int(self.contact_id.data) if self.contact_id.data else None,
             "occurred_at": self.moment(),
+            "call_result": self.call_result.data or None,
         }
 
 

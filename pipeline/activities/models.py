@@ -24,6 +24,10 @@ ACTIVITY_KIND_CHOICES: tuple[Choice, ...] = (
 )
 ACTIVITY_KINDS: tuple[str, ...] = tuple(c.key for c in ACTIVITY_KIND_CHOICES)
 ACTIVITY_KIND_BY_KEY: dict[str, Choice] = {c.key: c for c in ACTIVITY_KIND_CHOICES}
+# What counts as a touch with the customer (a note is written down, not said to anyone).
+TOUCH_KINDS: tuple[str, ...] = ("call", "visit", "email", "meeting")
+# Seed 001: persist, most sales close after the fifth call.
+CALLS_BEFORE_MOST_SALES_CLOSE = 5
 
 
 def kind_label(key: str, locale: str = "zh") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from pipeline.accounts.scales import CALL_RESULT_KEYS
 from pipeline.activities.models import ACTIVITY_KINDS, kind_label
 from pipeline.auth.api import api_locale
 from pipeline.core.schemas import Id, PageArgs, Text
@@ -24,6 +25,12 @@ class ActivitySchema(Schema):
     contact_name = fields.Function(lambda a: a.contact.name if a.contact else None, dump_only=True)
     user_id = fields.Integer(dump_only=True)
     user_name = fields.Function(lambda a: a.user.name, dump_only=True)
+    call_result = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(CALL_RESULT_KEYS),
+        metadata={"description": "calls only: answered, no_answer, busy or declined"},
+    )
     summary = Text(required=True, validate=validate.Length(min=1, max=4000))
     outcome = Text(load_default="", validate=validate.Length(max=4000))
     created_at = fields.DateTime(dump_only=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import joinedload
 
 from pipeline.accounts.models import Account, Contact
-from pipeline.activities.models import ACTIVITY_KINDS, Activity
+from pipeline.accounts.scales import CALL_RESULT_KEYS
+from pipeline.activities.models import ACTIVITY_KINDS, TOUCH_KINDS, Activity
 from pipeline.auth.models import User
 from pipeline.core.errors import InvalidInput
 from pipeline.core.models import utcnow
@@ -31,11 +32,16 @@ def log_activity(
     contact_id: int | None = None,
     outcome: str = "",
     occurred_at: datetime | None = None,
+    call_result: str | None = None,
 ) -> Activity:
     """Record one touch with the customer; the caller has already checked the actor may see the subject."""
     errors: dict[str, str] = {}
     if kind not in ACTIVITY_KINDS:
         errors["kind"] = f"one of {', '.join(ACTIVITY_KINDS)}"
+    if call_result is not None and kind != "call":
+        errors["call_result"] = "only a call has a result"
+    elif call_result is not None and call_result not in CALL_RESULT_KEYS:
+        errors["call_result"] = f"one of {', '.join(CALL_RESULT_KEYS)}"
     if not summary.strip():
         errors["summary"] = "say what happened"
     if deal_id is None and account_id is None and contact_id is None:
@@ -51,6 +57,7 @@ def log_activity(
         contact_id=contact_id,
         user_id=actor.id,
         occurred_at=occurred_at or utcnow(),
+        call_result=call_result,
     )
     db.session.add(activity)
     db.session.flush()
@@ -90,6 +97,7 @@ def log_for_deal(
     contact_id: int | None = None,
     outcome: str = "",
     occurred_at: datetime | None = None,
+    call_result: str | None = None,
 ) -> Activity:
     """Record one touch on a deal the caller has loaded through the actor's scope, with its account's contact."""
     when = occurred_at or utcnow()
@@ -112,6 +120,7 @@ def log_for_deal(
         contact_id=contact_id,
         outcome=outcome,
         occurred_at=when,
+        call_result=call_result,
     )
 
 
@@ -136,6 +145,19 @@ def touch_summary(deal_id: int) -> tuple[int, datetime | None]:
     if latest is not None and latest.tzinfo is None:  # max() comes back untyped: the column stores naive UTC
         latest = latest.replace(tzinfo=UTC)
     return count, latest
+
+
+def touch_counts(deal_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each deal's (calls, touches): calls, visits, e-mails and meetings, notes left out; one query for all."""
+    if not deal_ids:
+        return {}
+    is_call = func.sum(case((Activity.kind == "call", 1), else_=0))
+    rows = db.session.execute(
+        select(Activity.deal_id, is_call, func.count())
+        .where(Activity.deal_id.in_(deal_ids), Activity.kind.in_(TOUCH_KINDS))
+        .group_by(Activity.deal_id)
+    )
+    return {deal_id: (int(calls or 0), int(count)) for deal_id, calls, count in rows}
 
 
 @dataclass(frozen=True)

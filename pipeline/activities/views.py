@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from pipeline.accounts.scales import CALL_RESULTS
 from pipeline.activities import services
 from pipeline.activities.forms import ActivityForm
 from pipeline.activities.models import kind_label
@@ -24,6 +25,13 @@ bp = Blueprint("activities", __name__)
 def activity_kind(key: str) -> str:
     """An activity kind's name in the page's language."""
     return kind_label(key, locale_code())
+
+
+@bp.app_template_global()
+def call_result_label(key: str) -> str:
+    """A call result's name in the page's language (answered, no answer, busy, declined)."""
+    choice = next((c for c in CALL_RESULTS if c.key == key), None)
+    return choice.label(locale_code()) if choice is not None else key
 
 
 @bp.post("/deals/<int:deal_id>/activities")

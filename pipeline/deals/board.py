@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from pipeline.accounts.models import Account
+from pipeline.activities.models import CALLS_BEFORE_MOST_SALES_CLOSE, TOUCH_KINDS, Activity
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
 from pipeline.core.timeutil import local_midnight, team_zone, whole_days_since
@@ -53,6 +54,13 @@ class Card:
     items_total: int
     stalled: bool
     overdue: bool
+    calls: int = 0  # seed 001: most sales close after the fifth call
+    touches: int = 0  # calls, visits, e-mails and meetings
+
+    @property
+    def called_enough(self) -> bool:
+        """Past the call after which most sales close (seed 001), so the card stops nudging."""
+        return self.calls >= CALLS_BEFORE_MOST_SALES_CLOSE
 
 
 @dataclass
@@ -161,8 +169,14 @@ def board(
         .where(*conditions)
         .subquery()
     )
+    # Counted for the shown cards only (correlated to the outer rows, not to every deal in the column).
+    touched = and_(Activity.deal_id == ranked.c.id, Activity.kind.in_(TOUCH_KINDS))
+    calls = select(func.count()).where(touched, Activity.kind == "call").correlate(ranked).scalar_subquery()
+    touches = select(func.count()).where(touched).correlate(ranked).scalar_subquery()
     rows = db.session.execute(
-        select(ranked).where(ranked.c.rank <= per_column).order_by(ranked.c.stage_entered_at, ranked.c.id)
+        select(ranked, calls.label("calls"), touches.label("touches"))
+        .where(ranked.c.rank <= per_column)
+        .order_by(ranked.c.stage_entered_at, ranked.c.id)
     )
     zone = team_zone()
     for row in rows:
@@ -184,6 +198,8 @@ def board(
                 items_total=row.items_total,
                 stalled=days > limits[row.stage],
                 overdue=row.next_step_due is not None and row.next_step_due < today,
+                calls=row.calls,
+                touches=row.touches,
             )
         )
     return [columns[key] for key in STAGE_KEYS]

@@ -46,6 +46,8 @@ def card_texts() -> dict[str, Any]:
         "checklist_done": _("Checklist done"),
         "stalled": _("Stalled (over %(days)s days)"),
         "overdue": _("Overdue"),
+        "touches": _("%(calls)s calls / %(touches)s touches"),
+        "fifth_call": _("Most sales close after the fifth call"),
         "strategies": {key: strategy_label(key) for key in STRATEGY_KEYS},
     }
 

@@ -552,6 +552,7 @@ class _Generator:
             self.live(story)
         self.sales_mix([story.deal for story in stories if story.deal is not None])
         customer_profiles(random.Random(self.rng.random()), accounts, self.contacts, self.anchor)
+        add_care_demo(random.Random(f"care-{self.seed}"), self.anchor, accounts, self.contacts, self.activities)
         # Back-dated activities were logged when they happened: one UPDATE for all of them.
         db.session.execute(
             update(Activity).values(created_at=Activity.occurred_at, updated_at=Activity.occurred_at),
@@ -579,6 +580,54 @@ class _Generator:
             counts=counts,
             seconds=time.perf_counter() - started,
         )
+
+
+# ---- care (客户维护): relationship levels, birthdays coming up, calls with their result and time of day ------------
+
+# How involved the relationship is, by kind (seed 003: many low-margin customers basic/reactive, few big ones partners).
+RELATIONSHIP_WEIGHTS: dict[str, dict[str, int]] = {
+    "b2b": {"basic": 15, "reactive": 25, "accountable": 30, "proactive": 20, "partnership": 10},
+    "b2c": {"basic": 55, "reactive": 35, "accountable": 10, "proactive": 0, "partnership": 0},
+}
+CALL_RANGES = (9, 10, 14, 15, 16)  # the hour each contact tends to pick up at
+ANSWERED_AT_BEST, ANSWERED_OTHERWISE = 0.75, 0.3
+OTHER_RESULTS = {"no_answer": 55, "busy": 35, "declined": 10}
+
+
+def add_care_demo(
+    rng: random.Random,
+    anchor: datetime,
+    accounts: list[Account],
+    contacts: dict[int, list[Contact]],
+    activities: list[Activity],
+) -> None:
+    """Relationship levels (unless set already), a few birthdays in the coming two weeks, and every call's result
+    at a time of day that suits each contact, so the best hour to call shows on the pages."""
+    if all(a.relationship_level == "basic" for a in accounts):
+        for account in accounts:
+            weights = RELATIONSHIP_WEIGHTS.get(account.kind, RELATIONSHIP_WEIGHTS["b2b"])
+            account.relationship_level = rng.choices(list(weights), list(weights.values()))[0]
+    zone = team_zone()
+    today = anchor.astimezone(zone).date()
+    for people in contacts.values():
+        for person in people:
+            if person.birthday is not None and rng.random() < 0.08:
+                soon = today + timedelta(days=rng.randint(0, 13))
+                year = person.birthday.year - (person.birthday.year % 4)  # a leap year: 29 February fits too
+                person.birthday = soon.replace(year=year)
+    best_hour: dict[int, int] = {}
+    for activity in activities:
+        if activity.kind != "call":
+            continue
+        key = activity.contact_id or -(activity.account_id or 0)
+        best = best_hour.setdefault(key, rng.choice(CALL_RANGES))
+        hour = best if rng.random() < 0.6 else rng.randint(8, 19)
+        local = activity.occurred_at.astimezone(zone)
+        activity.occurred_at = local.replace(hour=hour, minute=rng.randrange(60)).astimezone(UTC)
+        answered = rng.random() < (ANSWERED_AT_BEST if hour == best else ANSWERED_OTHERWISE)
+        results = list(OTHER_RESULTS)
+        activity.call_result = "answered" if answered else rng.choices(results, list(OTHER_RESULTS.values()))[0]
+    db.session.flush()
 
 
 def default_anchor() -> datetime:

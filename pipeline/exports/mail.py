@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -42,6 +43,16 @@ def send_file(
         raise InvalidInput(
             {"mail_to": f"the file is {size:,} bytes, over the {limit:,} a mail may carry; export one team per mail"}
         )
+    message = new_message(to, subject, body)
+    maintype, _, subtype = media_type.partition(";")[0].partition("/")
+    message.add_attachment(attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=filename)
+    with smtp_session() as smtp:
+        return smtp.send_message(message)
+
+
+def new_message(to: Sequence[str], subject: str, body: str) -> EmailMessage:
+    """A plain-text message from the configured sender, dated and with its own Message-ID."""
+    config = current_app.config
     message = EmailMessage()
     message["From"] = config["PIPELINE_MAIL_FROM"]
     message["To"] = ", ".join(to)
@@ -49,8 +60,13 @@ def send_file(
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=str(config["PIPELINE_MAIL_FROM"]).rpartition("@")[2] or None)
     message.set_content(body)
-    maintype, _, subtype = media_type.partition(";")[0].partition("/")
-    message.add_attachment(attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+@contextmanager
+def smtp_session() -> Iterator[smtplib.SMTP]:
+    """A connection to the configured SMTP server (TLS and sign-in as configured), closed when the block ends."""
+    config = current_app.config
     security = config["PIPELINE_SMTP_SECURITY"]
     host, port, timeout = config["PIPELINE_SMTP_HOST"], int(config["PIPELINE_SMTP_PORT"]), 60
     context = ssl.create_default_context()
@@ -64,4 +80,4 @@ def send_file(
             smtp.starttls(context=context)
         if config.get("PIPELINE_SMTP_USER"):
             smtp.login(config["PIPELINE_SMTP_USER"], config.get("PIPELINE_SMTP_PASSWORD") or "")
-        return smtp.send_message(message)
+        yield smtp
