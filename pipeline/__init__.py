@@ -57,6 +57,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.activities import views as activity_views
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
+    from pipeline.care import api_complaints, api_satisfaction, complaint_views, satisfaction_views
     from pipeline.deals import api as deals_api
     from pipeline.deals import board_views, influence_views, strategy_views
     from pipeline.deals import cli as deals_cli
@@ -76,6 +77,8 @@ def _register_features(app: Flask) -> None:
         activities_api.blp,
         reports_api.blp,
         exports_api.blp,
+        api_complaints.blp,
+        api_satisfaction.blp,
     ):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -88,5 +91,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(influence_views.bp)
     app.register_blueprint(report_views.bp)
     app.register_blueprint(export_views.bp)
+    app.register_blueprint(complaint_views.bp)
+    app.register_blueprint(satisfaction_views.bp)
     for group in (auth_cli, deals_cli, demo_cli, export_cli):
         group.register(app)

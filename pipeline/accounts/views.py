@@ -18,6 +18,7 @@ from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
 from pipeline.auth.scope import visible_account, visible_contact
 from pipeline.auth.views import set_current_page
+from pipeline.care import complaint_services, satisfaction
 from pipeline.core.errors import Forbidden, InvalidInput
 from pipeline.core.pages import actor, attach_errors, locale_code, today
 from pipeline.deals.method import ACCOUNT_KIND_CHOICES, ACTIVITY_KIND_CHOICES
@@ -144,6 +145,8 @@ def _render_account(account: Account, status: int = 200, *, note_form: NoteForm 
             activities=services.account_activities(user, account, notes=False),
             notes=services.account_activities(user, account, notes=True),
             history=_history(account, kinds),
+            complaints=complaint_services.complaints_of(user, account=account),
+            surveys=satisfaction.surveys_of(user, account=account),
             note_form=note_form or NoteForm(formdata=None),
             contact_form=ContactForm(formdata=None),
             kinds=kinds,
