@@ -82,7 +82,7 @@ def timeline(complaint: Complaint, locale: str) -> list[dict[str, Any]]:
     ids = {c.user_id for c in changes} | {
         int(v) for c in changes if c.field == "owner_id" for v in (c.old_value, c.new_value) if v and v.isdigit()
     }
-    people = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids - {None}))).tuples().all())
+    people = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids - {None}))).all())
 
     def shown(field: str, value: str | None) -> str:
         if value is None or value == "":

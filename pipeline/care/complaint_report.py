@@ -83,7 +83,7 @@ def open_by_state(scope: ReportScope) -> dict[str, int]:
         .where(_scoped(scope), Complaint.state.in_(workflow.OPEN_STATES))
         .group_by(Complaint.state)
     )
-    found = dict(rows.tuples().all())
+    found = dict(rows.all())
     return {state: int(found.get(state, 0)) for state in workflow.OPEN_STATES}
 
 
@@ -118,7 +118,7 @@ def rep_times(scope: ReportScope, period: Period) -> tuple[list[RepTimes], RepTi
     response = _times(scope, period, Complaint.understood_at, by_owner=True)
     resolution = _times(scope, period, Complaint.closed_at, by_owner=True)
     owners = set(received) | set(response) | set(resolution)
-    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(owners))).tuples().all())
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(owners))).all())
     reps = [
         RepTimes(
             owner,

@@ -230,9 +230,7 @@ def trend(scope: ReportScope, period: Period, bucket: str = MONTH, account_id: i
 def by_rep(scope: ReportScope, period: Period, account_id: int | None = None) -> list[TrendRow]:
     """Per rep who asked: surveys and each score's average with its count, by name."""
     found = [_unpack(r) for r in _sums(SatisfactionSurvey.user_id, scope, period, account_id)]
-    names = dict(
-        db.session.execute(select(User.id, User.name).where(User.id.in_([k for k, _, _ in found]))).tuples().all()
-    )
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_([k for k, _, _ in found]))).all())
     rows = []
     for user_id, surveys, scores in found:
         row = TrendRow(names.get(user_id, str(user_id)))
