@@ -633,6 +633,8 @@ SURVEY_COMMENTS: tuple[str, ...] = (
     "",
 )
 COMPLAINT_SHARE = 0.05  # complaints per deal
+# Where the demo's complaints stand today: most closed, the rest at each open step (received in the last weeks).
+COMPLAINT_FINAL_SHARES: dict[str, int] = {"received": 10, "understood": 14, "proposed": 12, "accepted": 8, "closed": 56}
 SURVEY_SHARE = 0.75  # won deals whose customer answered the after-purchase survey
 
 
@@ -651,7 +653,9 @@ def complaints_and_surveys(gen: _Generator, all_deals: list[Deal]) -> dict[str, 
     rng, made = gen.rng, 0
     for deal in rng.sample(all_deals, max(4, int(len(all_deals) * COMPLAINT_SHARE))):
         title, said, core, solution, note = COMPLAINTS[rng.randrange(len(COMPLAINTS))]
-        since = max(deal.created_at, gen.days_ago(150))
+        final = gen.weighted(COMPLAINT_FINAL_SHARES)
+        earliest = gen.days_ago(150 if final == workflow.CLOSED else 20)
+        since = max(deal.created_at, earliest)
         if since >= gen.anchor:
             continue
         received = since + (gen.anchor - since) * rng.uniform(0.2, 0.98)
@@ -679,7 +683,7 @@ def complaints_and_surveys(gen: _Generator, all_deals: list[Deal]) -> dict[str, 
         plan += [(workflow.ACCEPT, 12.0, {}), (workflow.CLOSE, 10.0, {"closing_note": note})]
         for step, median, texts in plan:
             at += _hours(gen, median)
-            if at >= gen.anchor:
+            if complaint.state == final or at >= gen.anchor:
                 break  # still being handled today
             reason = "客户认为方案不能解决根本问题" if step == workflow.REJECT else ""
             complaint_services.take_step(owner, complaint, step, texts=texts, reason=reason, at=at, via="cli")
