@@ -22,9 +22,11 @@ from pipeline.core.errors import InvalidInput, NotFound
 from pipeline.core.pages import actor, attach_errors, field_errors, locale_code, today
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
+from pipeline.reports.charts import Series, line_chart
 from pipeline.reports.filters import BadFilter, read_filters
 from pipeline.reports.forms import filter_form
 from pipeline.reports.periods import add_months
+from pipeline.reports.presenters import Chart
 
 bp = Blueprint("satisfaction", __name__)
 TREND_MONTHS = 12  # the trend page's default: the last twelve months, this one included
@@ -111,6 +113,28 @@ def new() -> Response | tuple[str, int]:
     ), 422
 
 
+def trend_chart(rows: list[satisfaction.TrendRow]) -> dict[str, Chart]:
+    """Average satisfaction and the average of the RATER answers per month or quarter, as two lines (1–5)."""
+
+    def mean(row: satisfaction.TrendRow, keys: tuple[str, ...]) -> float | None:
+        combined = sum((row.scores[k] for k in keys), satisfaction.Average())
+        return float(combined.mean) if combined.mean is not None else None
+
+    series = [
+        Series(_("Satisfaction"), "chart-line-total", [mean(r, ("satisfaction",)) for r in rows]),
+        Series(_("RATER, all five"), "chart-line-weighted", [mean(r, RATER_KEYS) for r in rows]),
+    ]
+    title = _("Average satisfaction over time")
+    svg = line_chart(
+        "satisfaction-chart",
+        title,
+        [r.label for r in rows],
+        series,
+        empty_text=_("No satisfaction recorded in this period."),
+    )
+    return {"trend": Chart(title, svg)}
+
+
 @bp.get("/reports/satisfaction")
 @login_required
 def trends() -> tuple[str, int]:
@@ -157,5 +181,6 @@ def trends() -> tuple[str, int]:
         rows=rows,
         reps=reps,
         overall=satisfaction.total(rows),
+        charts=trend_chart(rows),
         dimensions=[("satisfaction", _("Satisfaction"))] + [(c.key, c.label(locale)) for c in RATER_DIMENSIONS],
     ), 200

@@ -71,7 +71,9 @@ def test_the_trends_page_shows_averages_with_counts_and_keeps_accounts_out_of_re
     client = browser(people.rep)
     page = client.get("/reports/satisfaction?period=custom&from=2026-04-01&to=2026-06-30&by=quarter")
     assert page.status_code == 200
-    row = page.get_data(as_text=True).split('id="trend-2026-Q2"')[1].split("</tr>")[0]
+    html = page.get_data(as_text=True)
+    assert 'id="satisfaction-chart"' in html  # the line, drawn on the server
+    row = html.split('id="trend-2026-Q2"')[1].split("</tr>")[0]
     assert "3.50 <small>(2)</small>" in row
     assert client.get(f"/reports/satisfaction?account={theirs.id}").status_code == 404
     assert client.get(f"/reports/satisfaction?rep={people.outsider.id}").status_code == 404
