@@ -145,6 +145,8 @@ def new() -> Response | tuple[str, int]:
     """受理: take a complaint down; first choose the account, then the form shows its deals and people."""
     user = actor()
     account, deal = _preselected(user)
+    if account is None and request.method == "POST":
+        raise NotFound("account not found")  # a form is only ever sent for an account the sender may see
     if account is None:
         accounts = db.session.execute(
             select(Account.id, Account.name).where(accounts_visible_to(user)).order_by(Account.name)

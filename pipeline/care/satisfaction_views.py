@@ -76,6 +76,8 @@ def new() -> Response | tuple[str, int]:
     """Record how satisfied the customer is, overall and on each RATER dimension."""
     user = actor()
     account, deal = _preselected(user)
+    if account is None and request.method == "POST":
+        raise NotFound("account not found")  # a form is only ever sent for an account the sender may see
     if account is None:
         accounts = db.session.execute(
             select(Account.id, Account.name).where(accounts_visible_to(user)).order_by(Account.name)

@@ -157,3 +157,20 @@ def test_a_lead_gives_a_complaint_to_a_teammate(
         f"/complaints/{complaint.id}/owner", data={"version": complaint.version, "owner_id": str(people.outsider.id)}
     )
     assert outside.status_code == 422  # not among the choices a lead is offered
+
+
+def test_the_moment_typed_is_the_teams_local_time_and_an_account_out_of_reach_is_404(
+    people: People, make_account: Callable[..., Account], browser: Callable[[User], FlaskClient]
+) -> None:
+    client = browser(people.rep)
+    mine, theirs = make_account(people.rep), make_account(people.outsider, "外队客户")
+    answer = client.post(
+        f"/complaints/new?account_id={mine.id}",
+        data={"title": "电话投诉", "severity": "normal", "received_at": "2026-03-02T09:30"},
+    )
+    assert answer.status_code == 302
+    complaint = db.session.scalars(db.select(Complaint)).one()
+    assert complaint.received_at.isoformat() == "2026-03-02T01:30:00+00:00"  # 09:30 in Shanghai
+    stolen = client.post(f"/complaints/new?account_id={theirs.id}", data={"title": "x", "severity": "normal"})
+    assert stolen.status_code == 404
+    assert "外队客户" not in client.get("/complaints/new").get_data(as_text=True)
