@@ -38,6 +38,11 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     ACCEPTED: ("solution",),  # the customer agreed to the solution on record
     CLOSED: ("closing_note",),  # apologised and said what was agreed
 }
+WRITES: dict[str, tuple[str, ...]] = {  # the texts each step may write: its own words, and the issue refined
+    UNDERSTAND: ("core_issue",),
+    PROPOSE: ("core_issue", "solution"),
+    CLOSE: ("closing_note",),
+}
 STAMPS: dict[str, str] = {  # the moment each state was reached
     UNDERSTOOD: "understood_at",
     PROPOSED: "proposed_at",
@@ -102,7 +107,7 @@ def write_texts(event: EventData) -> None:
     """Keep what the step brought (the core issue, the solution, the apology) on the complaint."""
     complaint: Any = event.model
     step: Step = event.kwargs["step"]
-    for key in TEXTS:
+    for key in WRITES.get(step.name, ()):
         if step.texts.get(key) is not None:
             setattr(complaint, key, step.texts[key].strip())
 
@@ -162,6 +167,9 @@ def fire(complaint: Handled, step: Step) -> str:
         raise InvalidInput({"step": f"unknown step {step.name!r}; one of {', '.join(STEPS)}"})
     if step.name in NEEDS_REASON and not step.reason.strip():
         raise InvalidInput({"reason": "say why the customer rejected the solution"})
+    stray = sorted(k for k, v in step.texts.items() if v is not None and k not in WRITES.get(step.name, ()))
+    if stray:
+        raise InvalidInput({k: f"the {step.name} step does not write {k}" for k in stray})
     source = complaint.state
     if step.name not in available_steps(source):
         raise Conflict(f"cannot {step.name} a complaint in {state_label(source, step.locale)} ({source})")

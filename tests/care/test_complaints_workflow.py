@@ -129,3 +129,11 @@ def test_one_machine_serves_every_complaint_and_keeps_none() -> None:
     assert all(c.state == wf.UNDERSTOOD for c in many)
     assert wf.MACHINE.models == []
     assert "received --> understood: understand" in wf.to_mermaid()
+
+
+def test_a_step_writes_only_its_own_words() -> None:
+    c = Plain()
+    with pytest.raises(InvalidInput) as stray:
+        wf.fire(c, step(wf.UNDERSTAND, 1, core_issue="延迟交货", closing_note="已致歉"))
+    assert list(stray.value.fields) == ["closing_note"]
+    assert (c.state, c.core_issue, c.closing_note) == (wf.RECEIVED, "", "")
