@@ -59,6 +59,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.activities import views as activity_views
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
+    from pipeline.care import api_complaints, api_satisfaction, complaint_views, satisfaction_views
     from pipeline.care import cli as care_cli
     from pipeline.care import views as care_views
     from pipeline.deals import api as deals_api
@@ -84,6 +85,8 @@ def _register_features(app: Flask) -> None:
         reports_api.blp,
         analysis_api.blp,
         exports_api.blp,
+        api_complaints.blp,
+        api_satisfaction.blp,
     ):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -101,5 +104,7 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(export_views.bp)
     app.register_blueprint(import_views.bp)
     app.register_blueprint(care_views.bp)
+    app.register_blueprint(complaint_views.bp)
+    app.register_blueprint(satisfaction_views.bp)
     for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli):
         group.register(app)

@@ -20,6 +20,8 @@ from werkzeug.routing import Rule
 from pipeline.accounts.models import Account, Contact
 from pipeline.activities.models import Activity
 from pipeline.auth.models import User
+from pipeline.care import complaint_services
+from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.deals import services as deal_services
 from pipeline.deals.models import BuyingInfluence, Deal
 from pipeline.extensions import db
@@ -48,6 +50,8 @@ class Records:
     deal: Deal
     influence: BuyingInfluence
     activity: Activity
+    complaint: Complaint
+    survey: SatisfactionSurvey
     secrets: tuple[str, ...]
 
 
@@ -64,8 +68,14 @@ def _records(owner: User, tag: str) -> Records:
         kind="call", deal_id=deal.id, user_id=owner.id, occurred_at=datetime.now(UTC), summary=f"{tag}通话"
     )
     db.session.add_all([influence, activity])
+    complaint = complaint_services.receive(owner, account, f"{tag}投诉", deal_id=deal.id, contact_id=contact.id)
+    survey = SatisfactionSurvey(
+        account_id=account.id, deal_id=deal.id, user_id=owner.id, answered_on=datetime.now(UTC).date(), satisfaction=4
+    )
+    db.session.add(survey)
     db.session.commit()
-    return Records(owner, account, contact, deal, influence, activity, (account.name, contact.name, deal.title))
+    secrets = (account.name, contact.name, deal.title, complaint.title)
+    return Records(owner, account, contact, deal, influence, activity, complaint, survey, secrets)
 
 
 # URL arguments, filled from the record under test. A new argument name must be added here (the walk says so).
@@ -78,6 +88,9 @@ ARGUMENTS: dict[str, Callable[[Records], Any]] = {
     "key": lambda r: deal_services.checklist_for(r.deal.stage)[0].key,
     "item_key": lambda r: deal_services.checklist_for(r.deal.stage)[0].key,
     "trigger": lambda r: "advance",
+    "complaint_id": lambda r: r.complaint.id,
+    "survey_id": lambda r: r.survey.id,
+    "step": lambda r: "understand",
 }
 
 

@@ -20,6 +20,7 @@ from pipeline.accounts.tags import set_tags, tags_in_use
 from pipeline.auth.models import User
 from pipeline.auth.scope import visible_account, visible_contact
 from pipeline.auth.views import set_current_page
+from pipeline.care import complaint_services, satisfaction
 from pipeline.care.calls import contact_call_times
 from pipeline.core.errors import Forbidden, InvalidInput
 from pipeline.core.pages import actor, attach_errors, locale_code, today
@@ -129,6 +130,8 @@ def render_account_page(account: Account, status: int = 200, **forms: Any) -> tu
             activities=services.account_activities(user, account, notes=False),
             notes=services.account_activities(user, account, notes=True),
             history=account_history(account, kinds),
+            complaints=complaint_services.complaints_of(user, account=account),
+            surveys=satisfaction.surveys_of(user, account=account),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
             contact_form=ContactForm(formdata=None),
             tags_form=forms.get("tags_form") or TagsForm(formdata=None, data={"tags": account.tags}),

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, select, true
 
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import Role, User
+from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.core.errors import Forbidden, NotFound
 from pipeline.core.models import is_id
 from pipeline.deals.models import Deal
@@ -67,11 +68,53 @@ def visible_contact(user: User, contact_id: int) -> Contact:
     return contact
 
 
+def complaints_visible_to(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting complaints to those `user` may see: handled by someone in reach, or on their account."""
+    return _owned_by_visible(Complaint.owner_id, user) | Complaint.account_id.in_(
+        select(Account.id).where(accounts_visible_to(user))
+    )
+
+
+def surveys_visible_to(user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting surveys to those `user` may see: asked by someone in reach, or on their account."""
+    return _owned_by_visible(SatisfactionSurvey.user_id, user) | SatisfactionSurvey.account_id.in_(
+        select(Account.id).where(accounts_visible_to(user))
+    )
+
+
+def visible_complaint(user: User, complaint_id: int) -> Complaint:
+    """The complaint if `user` may see it; otherwise NotFound."""
+    complaint = (
+        db.session.scalar(select(Complaint).where(Complaint.id == complaint_id, complaints_visible_to(user)))
+        if is_id(complaint_id)
+        else None
+    )
+    if complaint is None:
+        raise NotFound(f"complaint {complaint_id} not found")
+    return complaint
+
+
+def visible_survey(user: User, survey_id: int) -> SatisfactionSurvey:
+    """The satisfaction survey if `user` may see it; otherwise NotFound."""
+    survey = (
+        db.session.scalar(
+            select(SatisfactionSurvey).where(SatisfactionSurvey.id == survey_id, surveys_visible_to(user))
+        )
+        if is_id(survey_id)
+        else None
+    )
+    if survey is None:
+        raise NotFound(f"satisfaction survey {survey_id} not found")
+    return survey
+
+
 # URL arguments that name a record, and how to load it through the user's scope.
 RECORD_ARGUMENTS: dict[str, Callable[[User, int], Any]] = {
     "deal_id": visible_deal,
     "account_id": visible_account,
     "contact_id": visible_contact,
+    "complaint_id": visible_complaint,
+    "survey_id": visible_survey,
 }
 
 

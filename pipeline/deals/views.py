@@ -20,6 +20,7 @@ from pipeline.activities.forms import ActivityForm
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
 from pipeline.auth.views import set_current_page
+from pipeline.care import complaint_services, satisfaction
 from pipeline.core.errors import Conflict, DomainError, Forbidden, GateRefused, InvalidInput, NotFound
 from pipeline.core.forms import BaseForm
 from pipeline.core.pages import (
@@ -233,6 +234,9 @@ def render_deal(
             stage_days=days_in_stage(deal, today()),
             is_overdue=overdue(deal, today()),
             activities=activity_panel.panel(deal, activity_form),
+            complaints=complaint_services.complaints_of(user, deal=deal),
+            surveys=satisfaction.surveys_of(user, deal=deal),
+            survey_due=satisfaction.needs_survey(deal),
         ),
         status,
     )

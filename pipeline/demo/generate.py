@@ -553,6 +553,7 @@ class _Generator:
         self.sales_mix([story.deal for story in stories if story.deal is not None])
         customer_profiles(random.Random(self.rng.random()), accounts, self.contacts, self.anchor)
         add_care_demo(random.Random(f"care-{self.seed}"), self.anchor, accounts, self.contacts, self.activities)
+        care_counts = complaints_and_surveys(self, [s.deal for s in stories if s.deal is not None])
         # Back-dated activities were logged when they happened: one UPDATE for all of them.
         db.session.execute(
             update(Activity).values(created_at=Activity.occurred_at, updated_at=Activity.occurred_at),
@@ -570,6 +571,7 @@ class _Generator:
             "deals": len(stories),
             "stage_events": db.session.scalar(select(func.count()).select_from(StageEvent)) or 0,
             "activities": len(self.activities),
+            **care_counts,
         }
         return DemoResult(
             admin=admin,
@@ -628,6 +630,163 @@ def add_care_demo(
         results = list(OTHER_RESULTS)
         activity.call_result = "answered" if answered else rng.choices(results, list(OTHER_RESULTS.values()))[0]
     db.session.flush()
+# ---- Complaints and satisfaction (客户抱怨, RATER) ------------------------------------------------------------
+
+# (title, what the customer said, the core issue, the solution, the apology and what was agreed)
+COMPLAINTS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "到货少了两箱",
+        "客户仓库验收时发现少了两箱配件，产线等着用，很着急。",
+        "仓库漏发，客户产线周四要停线",
+        "当天从就近仓库调货，顺丰次日达，并补一份验收清单",
+        "电话向采购经理致歉，约定以后发货前拍照核对箱数",
+    ),
+    (
+        "发票抬头开错",
+        "财务说发票抬头少了“有限公司”几个字，无法入账。",
+        "发票抬头与合同不一致，客户月底前必须入账",
+        "作废重开，专人送达，并附上与合同一致的开票信息确认单",
+        "向财务主管当面致歉，开票前先发抬头给客户确认",
+    ),
+    (
+        "实施进度拖延",
+        "说好两周上线，现在三周了还在调试，客户领导很不满意。",
+        "客户下月要向集团汇报，上线日期比功能更重要",
+        "增派两名实施工程师驻场，分阶段上线，先上核心模块",
+        "总经理出面致歉，承诺以后每周五发进度周报",
+    ),
+    (
+        "售后电话没人接",
+        "设备报警，打了三次售后电话都没人接。",
+        "夜班时段没有值守，客户是三班倒生产",
+        "开通7×24小时值班电话，并给客户设备管理员加了专属工程师微信",
+        "致歉并说明改进措施，客户表示理解，愿意继续合作",
+    ),
+    (
+        "培训不到位",
+        "操作员还是不会用新系统，培训只讲了半天。",
+        "培训时间太短，一线操作员没有动手练习",
+        "补两天现场实操培训，并录制操作视频",
+        "向信息中心主任致歉，约定每季度回访使用情况",
+    ),
+    (
+        "价格与报价不符",
+        "合同价格比报价单高了3%，客户觉得被骗了。",
+        "报价单未含税，双方理解不一致",
+        "按报价单含税价执行，差额在下批货款中抵扣",
+        "致歉并承诺以后报价单注明含税与否",
+    ),
+    (
+        "产品质量问题",
+        "一批传感器有十几个读数漂移，客户怀疑整批有问题。",
+        "同一批次元件老化测试不足",
+        "整批免费更换，并提供第三方检测报告",
+        "质量总监随同拜访致歉，客户认可处理方式",
+    ),
+    (
+        "业务员态度不好",
+        "客户说上次催款时业务员语气很冲。",
+        "催款方式让客户觉得不被尊重",
+        "由主管重新对接，约定付款计划",
+        "主管登门致歉，表示非常重视双方长期合作",
+    ),
+)
+SURVEY_COMMENTS: tuple[str, ...] = (
+    "交付准时，服务很专业",
+    "培训还可以再细一点",
+    "响应速度快，问题当天解决",
+    "整体满意，价格略高",
+    "工程师很耐心",
+    "希望有专人对接",
+    "",
+    "",
+)
+COMPLAINT_SHARE = 0.05  # complaints per deal
+# Where the demo's complaints stand today: most closed, the rest at each open step (received in the last weeks).
+COMPLAINT_FINAL_SHARES: dict[str, int] = {"received": 10, "understood": 14, "proposed": 12, "accepted": 8, "closed": 56}
+SURVEY_SHARE = 0.75  # won deals whose customer answered the after-purchase survey
+
+
+def _hours(gen: _Generator, median: float) -> timedelta:
+    """A waiting time around `median` hours: mostly quick, now and then days."""
+    return timedelta(hours=min(gen.rng.lognormvariate(math.log(median), 0.9), 24 * 14))
+
+
+def complaints_and_surveys(gen: _Generator, all_deals: list[Deal]) -> dict[str, int]:
+    """Complaints handled through the real steps (some still open, one solution rejected now and then), and
+    satisfaction with RATER after most won deals; back-dated, recent complaints more often still open."""
+    from pipeline.care import complaint_services
+    from pipeline.care import complaints as workflow
+    from pipeline.care.models import SatisfactionSurvey
+
+    rng, made = gen.rng, 0
+    for deal in rng.sample(all_deals, max(4, int(len(all_deals) * COMPLAINT_SHARE))):
+        title, said, core, solution, note = COMPLAINTS[rng.randrange(len(COMPLAINTS))]
+        final = gen.weighted(COMPLAINT_FINAL_SHARES)
+        earliest = gen.days_ago(150 if final == workflow.CLOSED else 20)
+        since = max(deal.created_at, earliest)
+        if since >= gen.anchor:
+            continue
+        received = since + (gen.anchor - since) * rng.uniform(0.2, 0.98)
+        people = gen.contacts.get(deal.account_id) or []
+        owner = deal.account.owner
+        complaint = complaint_services.receive(
+            owner,
+            deal.account,
+            title,
+            description=said,
+            severity=gen.weighted({"low": 2, "normal": 6, "high": 2}),
+            deal_id=deal.id,
+            contact_id=people[0].id if people else None,
+            received_at=received,
+            via="cli",
+        )
+        made += 1
+        at = received
+        plan = [(workflow.UNDERSTAND, 4.0, {"core_issue": core}), (workflow.PROPOSE, 18.0, {"solution": solution})]
+        if rng.random() < 0.15:
+            plan += [
+                (workflow.REJECT, 20.0, {}),
+                (workflow.PROPOSE, 24.0, {"solution": solution + "，另赠一次上门巡检"}),
+            ]
+        plan += [(workflow.ACCEPT, 12.0, {}), (workflow.CLOSE, 10.0, {"closing_note": note})]
+        for step, median, texts in plan:
+            at += _hours(gen, median)
+            if complaint.state == final or at >= gen.anchor:
+                break  # still being handled today
+            reason = "客户认为方案不能解决根本问题" if step == workflow.REJECT else ""
+            complaint_services.take_step(owner, complaint, step, texts=texts, reason=reason, at=at, via="cli")
+    surveys = 0
+    for deal in all_deals:
+        if deal.won_on is None or rng.random() > SURVEY_SHARE:
+            continue
+        answered = deal.won_on + timedelta(days=rng.randint(3, 20))
+        if answered > gen.today:
+            continue
+        overall = gen.weighted({"5": 35, "4": 40, "3": 15, "2": 7, "1": 3})
+        base = int(overall)
+        rater = {
+            key: (None if rng.random() < 0.08 else max(1, min(5, base + rng.choice((-1, 0, 0, 0, 1)))))
+            for key in ("reliability", "assurance", "tangibles", "empathy", "responsiveness")
+        }
+        people = gen.contacts.get(deal.account_id) or []
+        db.session.add(
+            SatisfactionSurvey(
+                account_id=deal.account_id,
+                deal_id=deal.id,
+                contact_id=people[0].id if people else None,
+                user_id=deal.owner_id,
+                occasion="won",
+                answered_on=answered,
+                satisfaction=base,
+                comment=gen.pick(SURVEY_COMMENTS),
+                created_at=datetime.combine(answered, dtime(10), tzinfo=team_zone()).astimezone(UTC),
+                **rater,
+            )
+        )
+        surveys += 1
+    db.session.flush()
+    return {"complaints": made, "satisfaction_surveys": surveys}
 
 
 def default_anchor() -> datetime:
