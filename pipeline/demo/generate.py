@@ -630,6 +630,8 @@ def add_care_demo(
         results = list(OTHER_RESULTS)
         activity.call_result = "answered" if answered else rng.choices(results, list(OTHER_RESULTS.values()))[0]
     db.session.flush()
+
+
 # ---- Complaints and satisfaction (客户抱怨, RATER) ------------------------------------------------------------
 
 # (title, what the customer said, the core issue, the solution, the apology and what was agreed)
