@@ -115,7 +115,7 @@ def customers(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/reports/churn")
-@_documented(schemas.ChurnSchema)
+@_documented(schemas.ChurnReportSchema)
 def churn(args: dict[str, Any]) -> dict[str, Any]:
     """Accounts marked lost in the period by reason, trait, month and tenure; the flagged ones apart."""
     wanted = _wanted(args)

@@ -194,7 +194,7 @@ class FlaggedSchema(Schema):
     lifetime_revenue = Money()
 
 
-class ChurnSchema(Schema):
+class ChurnReportSchema(Schema):
     period = fields.Nested(PeriodSchema)
     scope = fields.Nested(ScopeSchema)
     churned = fields.Integer()
