@@ -32,6 +32,7 @@ from pipeline.activities.services import log_activity
 from pipeline.auth.models import Role, User
 from pipeline.auth.services import create_user, hash_password, issue_token
 from pipeline.core.changelog import FieldChange, apply_changes
+from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date, team_zone
 from pipeline.deals import services as deals
 from pipeline.deals.influences import add_influence, required_roles
@@ -611,12 +612,13 @@ def add_care_demo(
             account.relationship_level = rng.choices(list(weights), list(weights.values()))[0]
     zone = team_zone()
     today = anchor.astimezone(zone).date()
-    for people in contacts.values():
-        for person in people:
-            if person.birthday is not None and rng.random() < 0.08:
-                soon = today + timedelta(days=rng.randint(0, 13))
-                year = person.birthday.year - (person.birthday.year % 4)  # a leap year: 29 February fits too
-                person.birthday = soon.replace(year=year)
+    # About one in twelve, and at least one, of the customers still with us (a lost one gets no greetings).
+    staying = {a.id for a in accounts if a.churned_on is None}
+    born = [p for account_id, people in contacts.items() if account_id in staying for p in people if p.birthday]
+    for person in rng.sample(born, min(len(born), max(1, round(len(born) * 0.08)))):
+        soon = today + timedelta(days=rng.randint(0, 13))
+        year = person.birthday.year - (person.birthday.year % 4)  # a leap year: 29 February fits too
+        person.birthday = soon.replace(year=year)
     best_hour: dict[int, int] = {}
     for activity in activities:
         if activity.kind != "call":
@@ -722,14 +724,17 @@ def complaints_and_surveys(gen: _Generator, all_deals: list[Deal]) -> dict[str, 
     from pipeline.care.models import SatisfactionSurvey
 
     rng, made = gen.rng, 0
+    # The service refuses a complaint received (or a step taken) in the future: a demo anchored after today keeps
+    # its complaints before now.
+    horizon = min(gen.anchor, utcnow())
     for deal in rng.sample(all_deals, max(4, int(len(all_deals) * COMPLAINT_SHARE))):
         title, said, core, solution, note = COMPLAINTS[rng.randrange(len(COMPLAINTS))]
         final = gen.weighted(COMPLAINT_FINAL_SHARES)
         earliest = gen.days_ago(150 if final == workflow.CLOSED else 20)
         since = max(deal.created_at, earliest)
-        if since >= gen.anchor:
+        if since >= horizon:
             continue
-        received = since + (gen.anchor - since) * rng.uniform(0.2, 0.98)
+        received = since + (horizon - since) * rng.uniform(0.2, 0.98)
         people = gen.contacts.get(deal.account_id) or []
         owner = deal.account.owner
         complaint = complaint_services.receive(
@@ -754,7 +759,7 @@ def complaints_and_surveys(gen: _Generator, all_deals: list[Deal]) -> dict[str, 
         plan += [(workflow.ACCEPT, 12.0, {}), (workflow.CLOSE, 10.0, {"closing_note": note})]
         for step, median, texts in plan:
             at += _hours(gen, median)
-            if complaint.state == final or at >= gen.anchor:
+            if complaint.state == final or at >= horizon:
                 break  # still being handled today
             reason = "客户认为方案不能解决根本问题" if step == workflow.REJECT else ""
             complaint_services.take_step(owner, complaint, step, texts=texts, reason=reason, at=at, via="cli")
