@@ -6,6 +6,7 @@ twelve months. Each page shows the rules it was drawn by; the rules page lets an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -23,6 +24,7 @@ from pipeline.reports.churn import churn as churn_of
 from pipeline.reports.concentration import COST_RULES, SELF_CHECK_RULES, self_check
 from pipeline.reports.concentration import concentration as concentration_of
 from pipeline.reports.customer_sales import customer_sales
+from pipeline.reports.filters import ReportFilters
 from pipeline.reports.portfolio import PORTFOLIO_RULES, portfolio
 from pipeline.reports.value import TIER_RULES, describe_tier_rules
 from pipeline.reports.views import _page, _read
@@ -31,7 +33,8 @@ bp = Blueprint("analyses", __name__)
 DEFAULT = "last_12_months"
 
 
-def _customer_page(template: str, compute: Any) -> tuple[str, int]:
+def _customer_page(template: str, compute: Callable[[ReportFilters], dict[str, Any]]) -> tuple[str, int]:
+    """A customer analysis drawn for the filters in the URL (a year by default), or the filter bar's errors."""
     filters, form = _read(default=DEFAULT)
     if filters is None:
         return _page(template, None, form)
@@ -43,7 +46,7 @@ def _customer_page(template: str, compute: Any) -> tuple[str, int]:
 def value() -> tuple[str, int]:
     """Who the valuable customers are: the purchase deciles, the value tiers and the portfolio quadrants."""
 
-    def figures(filters: Any) -> dict[str, Any]:
+    def figures(filters: ReportFilters) -> dict[str, Any]:
         found = portfolio(filters.scope, filters.period)
         return {
             "report": show.value_view(found, dict(describe_tier_rules(TIER_RULES.current()))),
@@ -59,7 +62,7 @@ def value() -> tuple[str, int]:
 def concentration() -> tuple[str, int]:
     """The 80/20: what the top accounts bring, who costs more than they bring, and each rep's self-check."""
 
-    def figures(filters: Any) -> dict[str, Any]:
+    def figures(filters: ReportFilters) -> dict[str, Any]:
         checks, _rules = self_check(filters.scope, filters.period)
         return {
             "report": show.concentration_view(concentration_of(filters.scope, filters.period)),
@@ -86,7 +89,7 @@ def customers() -> tuple[str, int]:
 def churn() -> tuple[str, int]:
     """Seed 001's three churn questions: why customers leave, which kind leaves, and when; and who went quiet."""
 
-    def figures(filters: Any) -> dict[str, Any]:
+    def figures(filters: ReportFilters) -> dict[str, Any]:
         found = churn_of(filters.scope, filters.period)
         return {
             "report": show.churn_view(found),

@@ -98,12 +98,12 @@ def sales_by(scope: ReportScope, period: Period, dimension: str) -> list[SalesRo
         .where(*won_in(scope, period))
         .group_by(column)
     ).all()
-    total = sum(int(r[3] or 0) for r in rows)
-    out = [
-        SalesRow(key or "", accounts, p, None if total == 0 else Decimal(int(r[3] or 0)) / Decimal(total))
-        for r in rows
-        for key, accounts, p in [(r[0], r[1], _profit(*r[2:]))]
-    ]
+    total = sum(int(revenue or 0) for _key, _accounts, _deals, revenue, *_rest in rows)
+    out = []
+    for key, accounts, *profit_columns in rows:
+        profit = _profit(*profit_columns)
+        share = None if total == 0 else Decimal(int(profit_columns[1] or 0)) / Decimal(total)
+        out.append(SalesRow(key or "", accounts, profit, share))
     return sorted(out, key=lambda row: (-row.profit.revenue, row.key))
 
 

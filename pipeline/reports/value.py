@@ -99,7 +99,7 @@ def assign_tiers(revenues: Mapping[int, Revenue], rules: Mapping[str, float]) ->
     return tiers
 
 
-def won_revenue(current: Period, previous: Period, *where: object) -> dict[int, Revenue]:
+def won_revenue(current: Period, previous: Period, *where: ColumnElement[bool]) -> dict[int, Revenue]:
     """Won revenue per account in both windows, in one grouped query (accounts without any are left out)."""
     in_current = and_(Deal.won_on >= current.first, Deal.won_on <= current.last)
     rows = db.session.execute(
@@ -108,7 +108,7 @@ def won_revenue(current: Period, previous: Period, *where: object) -> dict[int, 
             func.sum(case((in_current, DEAL_CENTS), else_=0)),
             func.sum(case((in_current, 0), else_=DEAL_CENTS)),
         )
-        .where(Deal.won_on >= previous.first, Deal.won_on <= current.last, *where)  # type: ignore[arg-type]
+        .where(Deal.won_on >= previous.first, Deal.won_on <= current.last, *where)
         .group_by(Deal.account_id)
     )
     return {account_id: Revenue(int(now or 0), int(before or 0)) for account_id, now, before in rows}
