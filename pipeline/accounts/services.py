@@ -138,8 +138,9 @@ def update_contact(actor: User, contact: Contact, changes: dict[str, Any]) -> di
 
 
 def contacts_of(account: Account) -> list[Contact]:
-    """The account's contacts, in the order they were added."""
-    return list(db.session.scalars(select(Contact).where(Contact.account_id == account.id).order_by(Contact.id)))
+    """The account's contacts, in the order they were added, with their tags (one more query, not one each)."""
+    query = select(Contact).options(selectinload(Contact.tags)).where(Contact.account_id == account.id)
+    return list(db.session.scalars(query.order_by(Contact.id)))
 
 
 def add_note(actor: User, account: Account, text: str) -> Activity:
