@@ -26,7 +26,6 @@ def index() -> tuple[str, int]:
     user = actor()
     form = GroupForm(request.args)
     groups = tags_in_use(user)
-    set_current_page(request.full_path if request.args else request.path)
     if not form.validate():
         return render_template("accounts/contacts.html", form=form, groups=groups, rows=[], older=None), 422
     size = current_app.config["PIPELINE_PAGE_SIZE"]

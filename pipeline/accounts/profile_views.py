@@ -15,7 +15,6 @@ from pipeline.accounts.scales import MAX_COMPARED
 from pipeline.accounts.tags import set_tags
 from pipeline.accounts.views import render_account_page
 from pipeline.auth.scope import visible_account
-from pipeline.auth.views import set_current_page
 from pipeline.core.errors import InvalidInput
 from pipeline.core.pages import actor, attach_errors, today
 from pipeline.extensions import db
@@ -93,7 +92,6 @@ def compare() -> tuple[str, int]:
         SelectChoice(i, f"{name} ({score}/7)" if score is not None else f"{name} ({_('not assessed')})")
         for i, name, score in choices
     ]
-    set_current_page(request.full_path if request.args else request.path)
     status, candidates = 200, []
     if not form.validate():
         status = 422

@@ -56,6 +56,11 @@ def parse_tags(text: str | Iterable[str], field: str = "tags") -> list[str]:
     return names
 
 
+def _cased_beyond_ascii(name: str) -> bool:
+    """Whether the name has a letter outside ASCII that has an upper and a lower case (Chinese has none)."""
+    return any(not ch.isascii() and ch.upper() != ch.lower() for ch in name)
+
+
 def find_or_create(names: list[str]) -> list[Tag]:
     """The tags with these names, reusing an existing tag that differs only in case or width."""
     if not names:
@@ -64,9 +69,8 @@ def find_or_create(names: list[str]) -> list[Tag]:
     # lower() narrows the candidates in SQL; casefold() decides, the same way on SQLite and PostgreSQL.
     lowered = {n.lower() for n in names}
     found = {t.name.casefold(): t for t in db.session.scalars(select(Tag).where(func.lower(Tag.name).in_(lowered)))}
-    missing = [k for k in wanted if k not in found]
-    if missing:
-        for tag in db.session.scalars(select(Tag)):  # a non-ASCII letter SQLite's lower() left alone
+    if any(_cased_beyond_ascii(k) for k in wanted if k not in found):
+        for tag in db.session.scalars(select(Tag)):  # SQLite's lower() leaves É, Ä … alone: compare them here
             found.setdefault(tag.name.casefold(), tag)
     tags = []
     for key, name in wanted.items():

@@ -821,7 +821,7 @@ def generate(scale: DemoScale | None = None, seed: int = 1, anchor: datetime | N
 
 # ---- the customer database: tags, relationship levels, worksheets, lost customers, Markdown notes ---------------
 
-ACCOUNT_TAGS = {"重要客户": 0.25, "集团客户": 0.15, "老客户": 0.3, "普通用户": 0.2, "价格敏感": 0.1, "生态伙伴": 0.05}
+ACCOUNT_TAGS = {"集团客户": 0.15, "老客户": 0.3, "价格敏感": 0.1, "生态伙伴": 0.05}  # beside 重要客户 or 普通用户
 CONTACT_TAGS = {"朋友": 0.15, "重要客户": 0.2, "决策人": 0.15, "技术把关": 0.1, "节日问候": 0.3, "家人": 0.03}
 ACCOUNT_NOTES = (
     "**采购习惯**：每年 {month} 月做预算，{quarter}季度集中招标。\n\n- 付款周期 60 天\n- 偏好本地化服务团队",
@@ -864,7 +864,7 @@ def customer_profiles(
             won[deal.account_id].append(deal)
         elif deal.stage not in (LOST, DONE):
             open_accounts.add(deal.account_id)
-    tags = {t.name: t for t in find_or_create([*ACCOUNT_TAGS, *CONTACT_TAGS])}
+    tags = {t.name: t for t in find_or_create([*ACCOUNT_TAGS, *CONTACT_TAGS, "普通用户"])}
     lost_yet = False
     last_idle = next((a for a in reversed(accounts) if a.id not in open_accounts), None)
 
@@ -877,7 +877,12 @@ def customer_profiles(
             if deal.gross_profit is None and rng.random() < 0.8:
                 margin = rng.uniform(0.04, 0.16) if b2c else rng.uniform(0.08, 0.48)
                 deal.gross_profit = (deal.amount * Decimal(str(round(margin, 3)))).quantize(Decimal("0.01"))
-        account.tags = picked(ACCOUNT_TAGS) if not b2c else picked({"普通用户": 0.5, "朋友": 0.2})
+        if b2c:
+            account.tags = picked({"普通用户": 0.5, "朋友": 0.2})
+        else:  # the customers that buy again are the important ones (seed 001's 80/20), the others ordinary
+            important = len(won[account.id]) > 1 or rng.random() < 0.1
+            ordinary = [] if important or rng.random() < 0.5 else [tags["普通用户"]]
+            account.tags = picked(ACCOUNT_TAGS) + ([tags["重要客户"]] if important else ordinary)
         for person in contacts.get(account.id, []):
             person.tags = picked(CONTACT_TAGS)
             if rng.random() < 0.25:
