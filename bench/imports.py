@@ -4,14 +4,16 @@
                                       [--seed 1] [--rounds 1] [--json FILE]
 
 The file is generated with Faker (zh_CN) and a fixed seed: names, mobiles written every way people write them
-(13800138000, +86 138 0013 8000, 138-0013-8000, full-width digits), companies from a pool of 5,000 (10% of
+(13800138000, +86 138 0013 8000, 138-0013-8000, full-width digits), companies from 5,000 draws of Faker's (324
+distinct names; 10% of
 people have none: they become B2C accounts), e-mail for 70%, a title, an address, groups for 30%, and 2% of rows
 repeating an earlier person's mobile with something new (merges). Each round, on a fresh scratch database
 migrated by this process:
 
 - import: a child process runs the real import, `plan_file` then `write_contacts` then the commit, and times
-  it from opening the file to the commit's return; its peak RSS (`ru_maxrss`) and its RSS before the import
-  (the app loaded) are reported;
+  it from opening the file to the commit's return (wall and CPU seconds); its peak RSS (VmHWM, the child's
+  own: `ru_maxrss` would carry the parent's peak across the fork) and its RSS before the import (the app
+  loaded) are reported;
 - bare: the rows the import wrote (tags, accounts, contacts, contact_tags: read back from the database, not
   timed) are inserted by a second child into another fresh database, with Core executemany in chunks of
   1,000 in one transaction, timed from the first insert to the commit.
@@ -97,6 +99,14 @@ def generate(path: Path, rows: int, seed: int) -> None:
 
 
 def _peak_mb() -> float:
+    """This process's peak RSS since it started: VmHWM (ru_maxrss would carry the parent's peak over the fork)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
