@@ -4,11 +4,10 @@
                                       [--seed 1] [--rounds 1] [--json FILE]
 
 The file is generated with Faker (zh_CN) and a fixed seed: names, mobiles written every way people write them
-(13800138000, +86 138 0013 8000, 138-0013-8000, full-width digits), companies from 5,000 draws of Faker's (324
-distinct names; 10% of
-people have none: they become B2C accounts), e-mail for 70%, a title, an address, groups for 30%, and 2% of rows
-repeating an earlier person's mobile with something new (merges). Each round, on a fresh scratch database
-migrated by this process:
+(13800138000, +86 138 0013 8000, 138-0013-8000, full-width digits), companies from 5,000 draws of Faker's
+(324 distinct names; 10% of people have none: they become B2C accounts), e-mail for 70%, a title, an address,
+groups for 30%, and 2% of rows repeating an earlier person's mobile with something new (merges). Each round,
+on a fresh scratch database migrated by this process:
 
 - import: a child process runs the real import, `plan_file` then `write_contacts` then the commit, and times
   it from opening the file to the commit's return (wall and CPU seconds); its peak RSS (VmHWM, the child's
