@@ -73,7 +73,7 @@ def progress_bar(label: str) -> Iterator[tuple[Callable[[Table], None], Callable
 def print_bad_rows(rows: list[BadRow]) -> None:
     """Every bad row, one a line: the line as Excel numbers it, then every reason."""
     for row in rows:
-        click.echo(f"{_('line %(n)s', n=row.line)}: {'; '.join(row.reasons)}")
+        click.echo(_("line %(n)s", n=row.line) + ": " + "; ".join(row.reasons))
 
 
 @imports.command("contacts")

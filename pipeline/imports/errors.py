@@ -18,7 +18,7 @@ class BadRows(DomainError):
     status = 422
 
     def __init__(self, rows: Sequence[Any]) -> None:
-        named = "; ".join(f"{_('line %(n)s', n=r.line)}: {', '.join(r.reasons)}" for r in rows[:NAMED_IN_MESSAGE])
+        named = "; ".join(_("line %(n)s", n=r.line) + ": " + ", ".join(r.reasons) for r in rows[:NAMED_IN_MESSAGE])
         more = _(" … and %(n)s more", n=len(rows) - NAMED_IN_MESSAGE) if len(rows) > NAMED_IN_MESSAGE else ""
         super().__init__(_("%(n)s bad rows, nothing imported: %(rows)s", n=len(rows), rows=named) + more)
         self.rows = list(rows)

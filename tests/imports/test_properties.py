@@ -148,3 +148,18 @@ def test_fast_path_agrees_with_the_library(national: str, style: str) -> None:
 )
 def test_phones_people_write(written: str, e164: str) -> None:
     assert values.phone(written) == e164
+
+
+@SETTINGS
+@given(data=st.binary(max_size=2000), name=st.sampled_from(["deals.csv", "deals.xlsx", "deals"]))
+def test_any_bytes_as_a_deals_export(app: Flask, people: People, data: bytes, name: str) -> None:
+    from pipeline.imports.deals import plan_deals
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(b"Deal Name,Account,Amount,Stage,Close Date\r\n" + data if name.endswith("csv") else data)
+        try:
+            plan = plan_deals(path, people.rep)
+            assert len(plan.rows) + len(plan.bad_rows) + plan.skipped >= 0
+        except DomainError as exc:
+            assert exc.message
