@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, true
+from sqlalchemy.orm import joinedload
 
 from pipeline.auth.models import User
 from pipeline.care import complaints as workflow
@@ -144,6 +145,7 @@ def oldest_open(scope: ReportScope, now: datetime, limit: int = OLDEST_SHOWN) ->
     """The open complaints that have waited longest, oldest first."""
     rows = db.session.scalars(
         select(Complaint)
+        .options(joinedload(Complaint.owner))
         .where(_scoped(scope), Complaint.state.in_(workflow.OPEN_STATES))
         .order_by(Complaint.received_at, Complaint.id)
         .limit(limit)

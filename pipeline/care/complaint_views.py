@@ -234,7 +234,11 @@ def _refused(complaint_id: int, exc: DomainError) -> tuple[Complaint, Refusal, i
     db.session.rollback()
     complaint = visible_complaint(actor(), complaint_id)
     if isinstance(exc, GateRefused):
-        return complaint, Refusal(_("This step is refused. Still missing:"), [m.label for m in exc.missing]), 409
+        english = locale_code() == "en"  # the page's language, whatever the user's stored one
+        names = [
+            workflow.TEXT_LABELS[m.key][english] if m.key in workflow.TEXT_LABELS else m.label for m in exc.missing
+        ]
+        return complaint, Refusal(_("This step is refused. Still missing:"), names), 409
     if isinstance(exc, Conflict) and exc.message.startswith(services.STALE):
         return (
             complaint,

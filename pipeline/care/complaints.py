@@ -77,9 +77,14 @@ class Step:
     missing: list[Missing] = field(default_factory=list)
 
 
+def text_label(key: str, locale: str = "zh") -> str:
+    """The name of a text the method asks for (核心事项, 解决方案 …) in the reader's language."""
+    zh, en = TEXT_LABELS.get(key, (key, key))
+    return en if locale.startswith("en") else zh
+
+
 def _missing(key: str, locale: str) -> Missing:
-    zh, en = TEXT_LABELS[key]
-    return Missing("field", key, en if locale.startswith("en") else zh, en)
+    return Missing("field", key, text_label(key, locale), TEXT_LABELS[key][1])
 
 
 def text_after(complaint: Handled, step: Step, key: str) -> str:

@@ -91,6 +91,11 @@ def test_a_step_without_its_text_is_refused_naming_it(
     assert "核心事项" in missing
     db.session.refresh(complaint)
     assert complaint.state == wf.RECEIVED
+    english = browser(people.rep).post(
+        f"/complaints/{complaint.id}/steps/understand?lang=en",
+        data={"understand-version": complaint.version, "understand-core_issue": ""},
+    )
+    assert "Core issue" in english.get_data(as_text=True).split('id="missing"')[1].split("</ul>")[0]
 
 
 def test_a_stale_step_answers_409_and_changes_nothing(
