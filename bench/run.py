@@ -173,6 +173,43 @@ def export_rows(payload: dict[str, Any]) -> list[Row]:
     return rows
 
 
+IMPORT_S, IMPORT_RATIO, IMPORT_RSS_MB = 5.0, 2.0, 150.0
+
+
+def import_rows(payload: dict[str, Any]) -> list[Row]:
+    """The contact import against a bare executemany of the same rows, each round in fresh processes."""
+    import statistics
+
+    rounds = payload["results"]
+    seconds = [r["import"]["seconds"] for r in rounds]
+    bare = statistics.median(r["bare"]["seconds"] for r in rounds)
+    median = statistics.median(seconds)
+    rss = max(r["import"]["peak_rss_mb"] for r in rounds)
+    misses = []
+    if median > IMPORT_S:
+        misses.append(f"{median / IMPORT_S:.2f}× the time")
+    if median / bare > IMPORT_RATIO:
+        misses.append(f"{median / bare / IMPORT_RATIO:.2f}× the ratio")
+    if rss > IMPORT_RSS_MB:
+        misses.append(f"RSS {rss:.0f} MB")
+    cpu = statistics.median(r["import"]["cpu_seconds"] for r in rounds)
+    bare_cpu = statistics.median(r["bare"]["cpu_seconds"] for r in rounds)
+    created = sum(rounds[0]["import"]["counts"].values())
+    return [
+        Row(
+            f"contact import, {created:,} rows GB18030 CSV, {rounds[0]['db']}",
+            median,
+            max(seconds),
+            "s",
+            bare,
+            median / bare,
+            f"≤ {IMPORT_S:.0f} s, ≤ {IMPORT_RATIO:.0f}× bare executemany, RSS ≤ {IMPORT_RSS_MB:.0f} MB",
+            _verdict(not misses, misses),
+            f"peak RSS {rss:.0f} MB; CPU {cpu:.2f} s vs bare {bare_cpu:.2f} s ({cpu / bare_cpu:.2f}×)",
+        )
+    ]
+
+
 def generic_rows(payload: dict[str, Any]) -> list[Row]:
     """A benchmark that already speaks the runner's language: a list of rows under "rows"."""
     return [Row(**row) for row in payload["rows"]]
@@ -264,6 +301,11 @@ def _export_args(args: argparse.Namespace, log: Path) -> list[str]:
     ]
 
 
+def _import_args(args: argparse.Namespace, _log: Path) -> list[str]:
+    db = ["--db", args.db] if args.db else []
+    return ["bench.imports", *db, "--rows", "100000", "--rounds", str(args.rounds)]
+
+
 def _http_args(args: argparse.Namespace, _log: Path) -> list[str]:
     """The HTTP load runs at 100,000 deals on PostgreSQL whatever the scale (the issue's workload)."""
     db = args.db if is_postgres(args.db) else "postgresql+psycopg://postgres@127.0.0.1/postgres"
@@ -275,6 +317,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "reports": Benchmark("reports", _report_args, report_rows),
     "transitions": Benchmark("transitions", _transition_args, transition_rows),
     "exports": Benchmark("exports", _export_args, export_rows),
+    "imports": Benchmark("imports", _import_args, import_rows),
     "http": Benchmark("http", _http_args, generic_rows),
 }
 
