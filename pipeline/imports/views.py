@@ -131,8 +131,8 @@ def _preview_page(
 def preview() -> Response | tuple[str, int]:
     """What the import would do: counts, the columns (changeable), the first rows, every bad row."""
     token = request.args.get("upload", "")
-    if not token:
-        return redirect(url_for(".contacts"))
+    if not token:  # nothing uploaded yet: the upload form
+        return _upload_page(UploadForm())
     upload = uploads.kept(actor(), token)
     encoding = request.args.get("encoding", "")
     try:

@@ -57,6 +57,7 @@ def test_upload_preview_and_confirm(browser: Callable[[User], FlaskClient], peop
     assert 'href="/imports/contacts"' in page
     form = client.get("/imports/contacts").get_data(as_text=True)
     assert '<label for="file">' in form and 'enctype="multipart/form-data"' in form
+    assert '<label for="file">' in client.get("/imports/contacts/preview").get_data(as_text=True)  # nothing kept yet
     response = upload(client, write_csv(tmp_path / "通讯录.csv", ROWS, encoding="gb18030"))
     assert response.status_code == 302
     token = token_of(response)
