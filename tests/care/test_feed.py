@@ -55,7 +55,7 @@ def test_the_feed_shows_the_owners_next_steps_and_due_revisits_as_all_day_events
     client.post("/logout")
     anonymous = app.test_client()
     found = events(anonymous.get(path))
-    assert found[f"deal-{mine.id}-next-step@pipeline.calendar"] == (due_day, "Next step: 发送报价单 (李经理的项目)")
+    assert found[f"deal-{mine.id}-next-step@pipeline.calendar"] == (due_day, "下一步：发送报价单（李经理的项目）")
     # basic level, never touched: due today; the deal's account, touched 10 days ago, is due in 170 days (past the
     # feed's 90-day horizon)
     assert found[f"account-{never.id}-revisit@pipeline.calendar"][0] == today

@@ -78,8 +78,8 @@ def test_upload_preview_and_confirm(browser: Callable[[User], FlaskClient], peop
     confirm = re.search(r'name="columns" type="hidden" value="([^"]*)"', body).group(1)
     done = client.post("/imports/contacts/confirm", data={"upload": token, "encoding": "", "columns": confirm})
     assert done.status_code == 302 and done.headers["Location"].endswith("/accounts")
-    landing = client.get("/accounts?lang=en").get_data(as_text=True)
-    assert "Imported 通讯录.csv: 2 created, 1 merged, 0 skipped." in landing
+    landing = client.get("/accounts").get_data(as_text=True)
+    assert "已导入 通讯录.csv：新建 2，合并 1，跳过 0。" in landing
     found = contacts_by_name()
     assert found["张伟"].account.owner_id == people.rep.id
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import_contacts"))
