@@ -59,9 +59,12 @@ def _register_features(app: Flask) -> None:
     from pipeline.activities import views as activity_views
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
-    from pipeline.care import api_complaints, api_satisfaction, complaint_views, satisfaction_views
     from pipeline.care import cli as care_cli
     from pipeline.care import views as care_views
+    from pipeline.care.complaints import api as api_complaints
+    from pipeline.care.complaints import views as complaint_views
+    from pipeline.care.satisfaction import api as api_satisfaction
+    from pipeline.care.satisfaction import views as satisfaction_views
     from pipeline.deals import api as deals_api
     from pipeline.deals import board_views, influence_views, strategy_views
     from pipeline.deals import cli as deals_cli

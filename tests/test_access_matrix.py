@@ -20,7 +20,7 @@ from werkzeug.routing import Rule
 from pipeline.accounts.models import Account, Contact
 from pipeline.activities.models import Activity
 from pipeline.auth.models import User
-from pipeline.care import complaint_services
+from pipeline.care.complaints import services as complaint_services
 from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.deals import services as deal_services
 from pipeline.deals.models import BuyingInfluence, Deal

@@ -20,8 +20,9 @@ from pipeline.accounts.tags import set_tags, tags_in_use
 from pipeline.auth.models import User
 from pipeline.auth.scope import visible_account, visible_contact
 from pipeline.auth.views import set_current_page
-from pipeline.care import complaint_services, satisfaction
 from pipeline.care.calls import contact_call_times
+from pipeline.care.complaints import services as complaint_services
+from pipeline.care.satisfaction import services as satisfaction
 from pipeline.core.errors import Forbidden, InvalidInput
 from pipeline.core.pages import actor, attach_errors, locale_code, today
 from pipeline.deals.method import ACCOUNT_KIND_CHOICES, ACTIVITY_KIND_CHOICES

@@ -20,7 +20,8 @@ from pipeline.activities.forms import ActivityForm
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
 from pipeline.auth.views import set_current_page
-from pipeline.care import complaint_services, satisfaction
+from pipeline.care.complaints import services as complaint_services
+from pipeline.care.satisfaction import services as satisfaction
 from pipeline.core.errors import Conflict, DomainError, Forbidden, GateRefused, InvalidInput, NotFound
 from pipeline.core.forms import BaseForm
 from pipeline.core.pages import (

@@ -719,8 +719,8 @@ def _hours(gen: _Generator, median: float) -> timedelta:
 def complaints_and_surveys(gen: _Generator, all_deals: list[Deal]) -> dict[str, int]:
     """Complaints handled through the real steps (some still open, one solution rejected now and then), and
     satisfaction with RATER after most won deals; back-dated, recent complaints more often still open."""
-    from pipeline.care import complaint_services
-    from pipeline.care import complaints as workflow
+    from pipeline.care.complaints import services as complaint_services
+    from pipeline.care.complaints import workflow as workflow
     from pipeline.care.models import SatisfactionSurvey
 
     rng, made = gen.rng, 0

@@ -15,8 +15,8 @@ from flask import Flask
 from pipeline.accounts.models import Account, Contact
 from pipeline.activities.models import Activity
 from pipeline.auth.models import User
-from pipeline.care import complaint_services as services
-from pipeline.care import complaints as wf
+from pipeline.care.complaints import services as services
+from pipeline.care.complaints import workflow as wf
 from pipeline.care.models import Complaint
 from pipeline.core.pages import today as local_today
 from pipeline.deals.models import Deal

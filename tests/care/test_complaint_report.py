@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from pipeline.auth.models import User
-from pipeline.care import complaints as wf
-from pipeline.care.complaint_report import complaint_report
+from pipeline.care.complaints import workflow as wf
+from pipeline.care.complaints.report import complaint_report
 from pipeline.care.models import Complaint
 from pipeline.reports.periods import Period
 from pipeline.reports.scope import ReportScope, scope_for

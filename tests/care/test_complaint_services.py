@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.scope import visible_complaint
-from pipeline.care import complaint_services as services
-from pipeline.care import complaints as wf
+from pipeline.care.complaints import services as services
+from pipeline.care.complaints import workflow as wf
 from pipeline.care.models import Complaint
 from pipeline.core.audit import AuditEvent
 from pipeline.core.errors import Conflict, Forbidden, GateRefused, InvalidInput, NotFound

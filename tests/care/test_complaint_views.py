@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
-from pipeline.care import complaints as wf
+from pipeline.care.complaints import workflow as wf
 from pipeline.care.models import Complaint
 from pipeline.deals.models import Deal
 from pipeline.extensions import db

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.care import complaints as wf
+from pipeline.care.complaints import workflow as wf
 from pipeline.core.errors import Conflict, GateRefused, InvalidInput
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

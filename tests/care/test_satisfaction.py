@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
-from pipeline.care import satisfaction
+from pipeline.care.satisfaction import services as satisfaction
 from pipeline.core.errors import InvalidInput, NotFound
 from pipeline.deals.models import Deal
 from pipeline.extensions import db

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
-from pipeline.care import satisfaction
 from pipeline.care.models import SatisfactionSurvey
+from pipeline.care.satisfaction import services as satisfaction
 from pipeline.core.pages import today
 from pipeline.deals.models import Deal
 from pipeline.extensions import db

@@ -7,7 +7,7 @@ from collections import Counter
 from flask import Flask
 from sqlalchemy import select
 
-from pipeline.care import complaints as wf
+from pipeline.care.complaints import workflow as wf
 from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.deals.models import Deal
 from pipeline.demo.generate import generate

@@ -6,9 +6,9 @@ from typing import Any
 
 from pipeline.auth.api import api_user, token_blueprint
 from pipeline.auth.scope import visible_account, visible_survey
-from pipeline.care import satisfaction
-from pipeline.care import satisfaction_schemas as schemas
 from pipeline.care.models import SatisfactionSurvey
+from pipeline.care.satisfaction import schemas as schemas
+from pipeline.care.satisfaction import services as satisfaction
 from pipeline.core.errors import InvalidInput, NotFound
 from pipeline.core.pages import today
 from pipeline.core.schemas import ErrorSchema, page

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from pipeline.accounts.scales import COMPLAINT_STATES
-from pipeline.care import complaints as workflow
+from pipeline.care.complaints import workflow as workflow
 from pipeline.care.models import SEVERITIES
 from pipeline.core.forms import BaseForm
 from pipeline.core.pages import locale_code

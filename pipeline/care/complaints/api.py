@@ -6,8 +6,8 @@ from typing import Any
 
 from pipeline.auth.api import api_user, token_blueprint
 from pipeline.auth.scope import visible_account, visible_complaint
-from pipeline.care import complaint_schemas as schemas
-from pipeline.care import complaint_services as services
+from pipeline.care.complaints import schemas as schemas
+from pipeline.care.complaints import services as services
 from pipeline.care.models import Complaint
 from pipeline.core.errors import InvalidInput, NotFound
 from pipeline.core.schemas import ErrorSchema, page

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, select, true
 from sqlalchemy.orm import joinedload
 
 from pipeline.auth.models import User
-from pipeline.care import complaints as workflow
+from pipeline.care.complaints import workflow as workflow
 from pipeline.care.models import Complaint
 from pipeline.core.models import utcnow
 from pipeline.extensions import db

@@ -16,8 +16,8 @@ from pipeline.accounts.models import Account, Contact
 from pipeline.accounts.scales import RATER_DIMENSIONS, RATER_KEYS
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
-from pipeline.care import satisfaction
-from pipeline.care.satisfaction_forms import OCCASION_LABELS, SurveyForm, TrendForm
+from pipeline.care.satisfaction import services as satisfaction
+from pipeline.care.satisfaction.forms import OCCASION_LABELS, SurveyForm, TrendForm
 from pipeline.core.errors import InvalidInput, NotFound
 from pipeline.core.pages import actor, attach_errors, field_errors, locale_code, today
 from pipeline.deals.models import Deal

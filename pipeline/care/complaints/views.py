@@ -19,10 +19,11 @@ from pipeline.accounts.scales import COMPLAINT_STATES
 from pipeline.auth.models import User
 from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_complaint, visible_deal
 from pipeline.auth.views import set_current_page
-from pipeline.care import complaint_page, complaint_report
-from pipeline.care import complaint_services as services
-from pipeline.care import complaints as workflow
-from pipeline.care.complaint_forms import (
+from pipeline.care.complaints import page as complaint_page
+from pipeline.care.complaints import report as complaint_report
+from pipeline.care.complaints import services as services
+from pipeline.care.complaints import workflow as workflow
+from pipeline.care.complaints.forms import (
     SEVERITY_LABELS,
     STEP_FORMS,
     STEP_HINTS,

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from pipeline.accounts.scales import COMPLAINT_STATE_KEYS
 from pipeline.auth.api import api_locale
-from pipeline.care import complaints as workflow
+from pipeline.care.complaints import workflow as workflow
 from pipeline.care.models import SEVERITIES
 from pipeline.core.schemas import Id, PageArgs, Text
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from pipeline.accounts.scales import COMPLAINT_STATES
 from pipeline.auth.models import User
-from pipeline.care import complaint_services as services
-from pipeline.care import complaints as workflow
+from pipeline.care.complaints import services as services
+from pipeline.care.complaints import workflow as workflow
 from pipeline.care.models import Complaint
 from pipeline.extensions import db
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
 from pipeline.auth.scope import check_may_own, complaints_visible_to, sees, visible_deal
-from pipeline.care import complaints as workflow
+from pipeline.care.complaints import workflow as workflow
 from pipeline.care.models import SEVERITIES, Complaint
 from pipeline.core.audit import record
 from pipeline.core.changelog import FieldChange, apply_changes

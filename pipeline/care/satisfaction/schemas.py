@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from pipeline.care.models import OCCASIONS
-from pipeline.care.satisfaction import HIGHEST, LOWEST
+from pipeline.care.satisfaction.services import HIGHEST, LOWEST
 from pipeline.core.schemas import Id, PageArgs, Text
 
 

@@ -7,7 +7,7 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, TextArea
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from pipeline.accounts.scales import RATER_DIMENSIONS
-from pipeline.care.satisfaction import BUCKETS, HIGHEST, LOWEST, MONTH
+from pipeline.care.satisfaction.services import BUCKETS, HIGHEST, LOWEST, MONTH
 from pipeline.core.forms import BaseForm
 from pipeline.core.pages import locale_code
 

@@ -1,0 +1,1 @@
+"""Satisfaction and RATER after a sale: the surveys, their trends, pages and API."""
