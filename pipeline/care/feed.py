@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from pipeline.auth.models import User
@@ -51,7 +51,9 @@ def feed_owner(token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _all_day(uid: str, on: date, summary: str, description: str, url: str | None, stamp: datetime) -> Event:
+def _all_day(uid: str, on: date, summary: str, description: str, url: str | None, stamp: datetime) -> Any:
+    from icalendar import Event  # loaded by the feed alone, not by every process that builds the app
+
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp)
@@ -73,6 +75,8 @@ def build_feed(user: User, today: date, deal_url: str, account_url: str, *, loca
     than adding another; `deal_url`/`account_url` are address templates with {id}.
     """
     stamp = datetime.now(UTC).replace(microsecond=0)
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", "-//pipeline//care calendar//ZH")
     calendar.add("version", "2.0")

@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-import holidays
-from lunardate import LunarDate
-
 from pipeline.deals.method import Choice
 
 # Each greeting holiday: its key, names, and where its date comes from (the statutory name in the `holidays`
@@ -72,6 +69,9 @@ class HolidayDate:
 @cache
 def holidays_in(year: int) -> tuple[HolidayDate, ...]:
     """The greeting holidays of `year` in date order."""
+    import holidays  # only the pages that show holidays pay for the library (4 MB), not every process
+    from lunardate import LunarDate
+
     statutory = holidays.country_holidays("CN", years=year, language="zh_CN")
     first: dict[str, date] = {}
     for day, name in sorted(statutory.items()):
