@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pipeline.accounts.scales import CHURN_REASON_KEYS, QUALIFICATION_KEYS, RELATIONSHIP_KEYS, sql_in
+from pipeline.accounts.scales import CHURN_REASON_KEYS, QUALIFICATION_KEYS, RELATIONSHIP_KEYS
 from pipeline.auth.models import User
-from pipeline.core.models import TimestampMixin, UTCDateTime, utcnow
+from pipeline.core.models import TimestampMixin, UTCDateTime, sql_in, utcnow
 from pipeline.extensions import db
 
 ACCOUNT_KINDS = ("b2b", "b2c")

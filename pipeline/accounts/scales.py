@@ -92,8 +92,3 @@ CALL_RESULTS: tuple[Choice, ...] = (
     Choice("declined", "拒接", "Declined"),
 )
 CALL_RESULT_KEYS: tuple[str, ...] = tuple(c.key for c in CALL_RESULTS)
-
-
-def sql_in(column: str, keys: tuple[str, ...]) -> str:
-    """A CHECK expression that `column` holds one of `keys`."""
-    return f"{column} IN ({', '.join(repr(k) for k in keys)})"

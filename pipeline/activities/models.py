@@ -8,9 +8,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pipeline.accounts.models import Contact
-from pipeline.accounts.scales import CALL_RESULT_KEYS, sql_in
+from pipeline.accounts.scales import CALL_RESULT_KEYS
 from pipeline.auth.models import User
-from pipeline.core.models import TimestampMixin, UTCDateTime
+from pipeline.core.models import TimestampMixin, UTCDateTime, sql_in
 from pipeline.deals.method import Choice
 from pipeline.extensions import db
 

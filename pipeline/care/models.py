@@ -8,9 +8,9 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pipeline.accounts.models import Account, Contact
-from pipeline.accounts.scales import COMPLAINT_STATE_KEYS, RATER_KEYS, sql_in
+from pipeline.accounts.scales import COMPLAINT_STATE_KEYS, RATER_KEYS
 from pipeline.auth.models import User
-from pipeline.core.models import TimestampMixin, UTCDateTime, utcnow
+from pipeline.core.models import TimestampMixin, UTCDateTime, sql_in, utcnow
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 

@@ -26,6 +26,11 @@ CENT = Decimal("0.01")
 MAX_ID = 2**31 - 1  # primary keys are 32-bit INTEGER on PostgreSQL
 
 
+def sql_in(column: str, keys: Any) -> str:
+    """A CHECK expression that `column` holds one of `keys` (the scales' keys, kept in step with the code)."""
+    return f"{column} IN ({', '.join(repr(k) for k in keys)})"
+
+
 def is_id(value: Any) -> bool:
     """Whether `value` could be a row id at all (so it is safe to hand to any database)."""
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID

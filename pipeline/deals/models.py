@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import User
-from pipeline.core.models import Money, TimestampMixin, UTCDateTime, utcnow
+from pipeline.core.models import Money, TimestampMixin, UTCDateTime, sql_in, utcnow
 from pipeline.deals.method import (
     ALL_STATES,
     ATTITUDE_KEYS,
@@ -33,10 +33,6 @@ from pipeline.deals.method import (
     WON_STATES,
 )
 from pipeline.extensions import db
-
-
-def _in(column: str, keys: tuple[str, ...] | Any) -> str:
-    return f"{column} IN ({', '.join(repr(k) for k in keys)})"
 
 
 class LostReason(db.Model):
@@ -59,7 +55,7 @@ class ChecklistTemplate(db.Model):
 
     __tablename__ = "checklist_templates"
     __table_args__ = (
-        CheckConstraint(_in("stage", tuple(k for k in ALL_STATES if k not in ("lost", "done"))), name="stage"),
+        CheckConstraint(sql_in("stage", tuple(k for k in ALL_STATES if k not in ("lost", "done"))), name="stage"),
         Index("ix_checklist_templates_stage_position", "stage", "position"),
     )
 
@@ -80,13 +76,13 @@ class Deal(TimestampMixin, db.Model):
 
     __tablename__ = "deals"
     __table_args__ = (
-        CheckConstraint(_in("stage", tuple(ALL_STATES)), name="stage"),
-        CheckConstraint("strategy IS NULL OR " + _in("strategy", STRATEGY_KEYS), name="strategy"),
+        CheckConstraint(sql_in("stage", tuple(ALL_STATES)), name="stage"),
+        CheckConstraint("strategy IS NULL OR " + sql_in("strategy", STRATEGY_KEYS), name="strategy"),
         CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
         CheckConstraint("length(currency) = 3", name="currency"),
         # Won exactly when in 跟进 or 完结; lost (with reason and origin) exactly when 输单.
         CheckConstraint(
-            f"({_in('stage', WON_STATES)} AND won_on IS NOT NULL) "
+            f"({sql_in('stage', WON_STATES)} AND won_on IS NOT NULL) "
             f"OR (stage NOT IN ('follow_up', 'done') AND won_on IS NULL)",
             name="won_on_iff_won",
         ),
@@ -198,9 +194,9 @@ class BuyingInfluence(TimestampMixin, db.Model):
     __tablename__ = "buying_influences"
     __table_args__ = (
         UniqueConstraint("deal_id", "contact_id", "role"),
-        CheckConstraint(_in("role", INFLUENCE_ROLE_KEYS), name="role"),
-        CheckConstraint(_in("attitude", ATTITUDE_KEYS), name="attitude"),
-        CheckConstraint(_in("influence", INFLUENCE_LEVEL_KEYS), name="influence"),
+        CheckConstraint(sql_in("role", INFLUENCE_ROLE_KEYS), name="role"),
+        CheckConstraint(sql_in("attitude", ATTITUDE_KEYS), name="attitude"),
+        CheckConstraint(sql_in("influence", INFLUENCE_LEVEL_KEYS), name="influence"),
         CheckConstraint("depth BETWEEN 1 AND 5", name="depth"),
     )
 
