@@ -17,8 +17,9 @@ from wtforms import SelectChoice
 from pipeline.accounts.models import Account, Contact
 from pipeline.accounts.scales import COMPLAINT_STATES
 from pipeline.auth.models import User
-from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_complaint, visible_deal
+from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_complaint
 from pipeline.auth.views import set_current_page
+from pipeline.care.choosing import choose_account_page, preselected
 from pipeline.care.complaints import page as complaint_page
 from pipeline.care.complaints import report as complaint_report
 from pipeline.care.complaints import services as services
@@ -102,25 +103,6 @@ def index() -> tuple[str, int]:
 # ---- A new complaint ------------------------------------------------------------------------------------------
 
 
-def _preselected(user: User) -> tuple[Account | None, Deal | None]:
-    """The account (and deal) a "new complaint" link came from; one out of reach is as if not given."""
-    deal = account = None
-    deal_id = request.args.get("deal_id", type=int)
-    if deal_id is not None:
-        try:
-            deal = visible_deal(user, deal_id)
-            account = deal.account
-        except NotFound:
-            deal = None
-    account_id = request.args.get("account_id", type=int)
-    if account is None and account_id is not None:
-        try:
-            account = visible_account(user, account_id)
-        except NotFound:
-            account = None
-    return account, deal
-
-
 def _new_form(user: User, account: Account, deal: Deal | None, *, submitted: bool) -> NewComplaintForm:
     form = NewComplaintForm() if submitted else NewComplaintForm(formdata=None, deal_id=str(deal.id) if deal else "")
     deals = db.session.execute(
@@ -145,14 +127,18 @@ def _new_form(user: User, account: Account, deal: Deal | None, *, submitted: boo
 def new() -> Response | tuple[str, int]:
     """受理: take a complaint down; first choose the account, then the form shows its deals and people."""
     user = actor()
-    account, deal = _preselected(user)
+    account, deal = preselected(user)
     if account is None and request.method == "POST":
         raise NotFound("account not found")  # a form is only ever sent for an account the sender may see
     if account is None:
-        accounts = db.session.execute(
-            select(Account.id, Account.name).where(accounts_visible_to(user)).order_by(Account.name)
+        page = choose_account_page(
+            user,
+            title=_("New complaint"),
+            question=_("Which customer is complaining?"),
+            action=url_for("complaints.new"),
+            back=(url_for("complaints.index"), _("Complaints")),
         )
-        return render_template("care/complaints/choose_account.html", accounts=list(accounts)), 200
+        return page, 200
     form = _new_form(user, account, deal, submitted=request.method == "POST")
     if request.method == "GET":
         return render_template("care/complaints/new.html", form=form, account=account), 200

@@ -15,7 +15,8 @@ from wtforms import SelectChoice
 from pipeline.accounts.models import Account, Contact
 from pipeline.accounts.scales import RATER_DIMENSIONS, RATER_KEYS
 from pipeline.auth.models import User
-from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account, visible_deal
+from pipeline.auth.scope import accounts_visible_to, deals_visible_to, visible_account
+from pipeline.care.choosing import choose_account_page, preselected
 from pipeline.care.satisfaction import services as satisfaction
 from pipeline.care.satisfaction.forms import OCCASION_LABELS, SurveyForm, TrendForm
 from pipeline.core.errors import InvalidInput, NotFound
@@ -30,24 +31,6 @@ from pipeline.reports.presenters import Chart
 
 bp = Blueprint("satisfaction", __name__)
 TREND_MONTHS = 12  # the trend page's default: the last twelve months, this one included
-
-
-def _preselected(user: User) -> tuple[Account | None, Deal | None]:
-    """The account (and deal) a "record satisfaction" link came from; one out of reach is as if not given."""
-    deal_id = request.args.get("deal_id", type=int)
-    if deal_id is not None:
-        try:
-            deal = visible_deal(user, deal_id)
-            return deal.account, deal
-        except NotFound:
-            pass
-    account_id = request.args.get("account_id", type=int)
-    if account_id is not None:
-        try:
-            return visible_account(user, account_id), None
-        except NotFound:
-            pass
-    return None, None
 
 
 def _survey_form(user: User, account: Account, deal: Deal | None, *, submitted: bool) -> SurveyForm:
@@ -75,14 +58,17 @@ def _survey_form(user: User, account: Account, deal: Deal | None, *, submitted: 
 def new() -> Response | tuple[str, int]:
     """Record how satisfied the customer is, overall and on each RATER dimension."""
     user = actor()
-    account, deal = _preselected(user)
+    account, deal = preselected(user)
     if account is None and request.method == "POST":
         raise NotFound("account not found")  # a form is only ever sent for an account the sender may see
     if account is None:
-        accounts = db.session.execute(
-            select(Account.id, Account.name).where(accounts_visible_to(user)).order_by(Account.name)
+        page = choose_account_page(
+            user,
+            title=_("Record satisfaction"),
+            question=_("Which customer answered?"),
+            action=url_for("satisfaction.new"),
         )
-        return render_template("care/satisfaction/choose_account.html", accounts=list(accounts)), 200
+        return page, 200
     form = _survey_form(user, account, deal, submitted=request.method == "POST")
     target = url_for("satisfaction.new", account_id=account.id)
     if request.method == "GET":
