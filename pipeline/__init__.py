@@ -78,6 +78,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.imports import views as import_views
     from pipeline.reports import analysis_api, analysis_views
     from pipeline.reports import api as reports_api
+    from pipeline.reports import cli as reports_cli
     from pipeline.reports import views as report_views
 
     for blueprint in (
@@ -109,5 +110,5 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(care_views.bp)
     app.register_blueprint(complaint_views.bp)
     app.register_blueprint(satisfaction_views.bp)
-    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli):
+    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli, reports_cli):
         group.register(app)
