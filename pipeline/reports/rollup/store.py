@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, bindparam, case, delete, func, or_, select, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger, Select, delete, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from pipeline.core.models import utcnow
@@ -203,51 +202,61 @@ def _clear(session: Session) -> None:
     session.execute(update(Deal.__table__).values(rollup_version=None, updated_at=D.updated_at))
 
 
-def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: Sequence[str], add: Sequence[str]) -> None:
-    """Insert rows, or add their numbers to the rows already there (one statement for all of them)."""
+def _write(
+    session: Session, model: Any, rows: list[dict[str, Any]], keys: Sequence[str] = (), add: Sequence[str] = ()
+) -> None:
+    """Insert rows; on a key already there, add `add`'s numbers to it (or, with no `add`, overwrite the row).
+
+    In bulk, beneath the ORM, since a refresh of a million deals writes millions of rows: PostgreSQL copies
+    them into a temporary table and merges it in one statement; SQLite runs one prepared statement over them.
+    """
     if not rows:
         return
     table = model.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={c: table.c[c] + statement.excluded[c] for c in add}
-    )
-    session.execute(statement, rows)
-
-
-def _replace(session: Session, model: Any, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
-    """Insert rows, or overwrite the rows already there."""
-    if not rows:
+    columns = [c.name for c in table.columns]
+    names = ", ".join(columns)
+    conflict = ""
+    if keys:
+        changed = [f"{c} = {table.name}.{c} + excluded.{c}" for c in add] or [
+            f"{c} = excluded.{c}" for c in columns if c not in keys
+        ]
+        conflict = f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(changed)}"
+    values = [tuple(row[c] for c in columns) for row in rows]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){conflict}", values)
         return
-    table = model.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    others = [c.name for c in table.columns if c.name not in keys]
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={c: statement.excluded[c] for c in others}
+    scratch = f"rollup_in_{table.name}"
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} (LIKE {table.name}) ON COMMIT DELETE ROWS"
     )
-    session.execute(statement, rows)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for value in values:
+            copy.write_row(value)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch}{conflict}")
+    connection.exec_driver_sql(f"TRUNCATE {scratch}")
 
 
 def _apply(session: Session, delta: Delta, versions: dict[int, int]) -> None:
     """Write a delta into the counts and record each deal's new share."""
-    _upsert(
+    _write(
         session,
         RollupStayCount,
         [{"day": d, "stage": s, "bucket": b, "n": n} for (d, s, b), n in delta.stay_counts.items() if n],
         ("day", "stage", "bucket"),
         ("n",),
     )
-    if delta.stays:
-        session.execute(
-            RollupStay.__table__.insert(),
-            [
-                {"event_id": s.event_id, "stage": s.stage, "day": s.day, "bucket": s.bucket, "seconds": s.seconds}
-                for s in delta.stays
-            ],
-        )
-    _upsert(
+    _write(
+        session,
+        RollupStay,
+        [
+            {"event_id": s.event_id, "stage": s.stage, "day": s.day, "bucket": s.bucket, "seconds": s.seconds}
+            for s in delta.stays
+        ],
+    )
+    _write(
         session,
         RollupEntryCount,
         [
@@ -258,28 +267,28 @@ def _apply(session: Session, delta: Delta, versions: dict[int, int]) -> None:
         ("day", "stage", "previous_day"),
         ("entered", "reached", "lost"),
     )
-    _upsert(
+    _write(
         session,
         RollupWonCount,
         [{"day": d, "bucket": b, "n": c[0], "cents": c[1]} for (d, b), c in delta.won_counts.items() if any(c)],
         ("day", "bucket"),
         ("n", "cents"),
     )
-    _upsert(
+    _write(
         session,
         RollupLostCount,
         [{"day": d, "n": c[0], "cents": c[1]} for d, c in delta.lost_counts.items() if any(c)],
         ("day",),
         ("n", "cents"),
     )
-    _upsert(
+    _write(
         session,
         RollupStageTotal,
         [{"stage": s, "n": c[0], "cents": c[1]} for s, c in delta.stage_totals.items() if any(c)],
         ("stage",),
         ("n", "cents"),
     )
-    _replace(
+    _write(
         session,
         RollupDeal,
         [
@@ -298,12 +307,12 @@ def _apply(session: Session, delta: Delta, versions: dict[int, int]) -> None:
         ("deal_id",),
     )
     # Counted as of the version read; a deal moved since keeps its newer version and so stays pending.
-    session.execute(
-        update(Deal.__table__)
-        .where(D.id == bindparam("deal_id"))
-        .values(
-            rollup_version=case((D.version == bindparam("seen"), bindparam("seen")), else_=D.rollup_version),
-            updated_at=D.updated_at,
-        ),
-        [{"deal_id": deal_id, "seen": version} for deal_id, version in versions.items()],
-    )
+    by_version: dict[int, list[int]] = {}
+    for deal_id, version in versions.items():
+        by_version.setdefault(version, []).append(deal_id)
+    for version, ids in by_version.items():
+        session.execute(
+            update(Deal.__table__)
+            .where(D.id.in_(ids), D.version == version)
+            .values(rollup_version=version, updated_at=D.updated_at)
+        )
