@@ -57,6 +57,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.accounts import views as accounts_views
     from pipeline.activities import api as activities_api
     from pipeline.activities import views as activity_views
+    from pipeline.auth import api as auth_api
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.care import cli as care_cli
@@ -93,6 +94,7 @@ def _register_features(app: Flask) -> None:
     ):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    auth_api.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(deals_views.bp)
     app.register_blueprint(board_views.bp)
