@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["PIPELINE_REQUIRED_INFLUENCES"] = config.required_influences(app.config["PIPELINE_REQUIRED_INFLUENCES"])
+    app.config["PIPELINE_TRUSTED_PROXIES"] = config.trusted_proxies(str(app.config["PIPELINE_TRUSTED_PROXIES"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key(instance)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
 
     web.init_app(app)
+    web.trust_proxies(app)
     pages.init_app(app)
     markdown.init_app(app)
     _register_features(app)
