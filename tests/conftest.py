@@ -177,9 +177,9 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the local Redis (skipped without one), its keys removed afterwards."""
+@contextmanager
+def redis_keys() -> Iterator[str]:
+    """A key prefix of one's own on the local Redis (the test skipped without one), its keys removed afterwards."""
     server = redis.Redis.from_url(REDIS_URL)
     try:
         server.ping()
@@ -193,6 +193,13 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             server.delete(*keys)
         server.close()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """This test's own key prefix on the local Redis."""
+    with redis_keys() as prefix:
+        yield prefix
 
 
 # ---- Factories ---------------------------------------------------------------------------------------------
