@@ -3,8 +3,8 @@
 `redis_client()` is the one way in: a client on one connection pool per process and URL (redis-py starts a
 fresh pool in a forked worker by itself), with short timeouts so that a Redis that is down costs a request
 milliseconds, not seconds. The sign-in throttle and the API rate limits keep their counters in a `limits`
-store built on the same pool; the report cache uses the same client. Without PIPELINE_REDIS_URL everything
-stays in the process (right for one process, wrong for several: `pipeline serve` says so).
+store built on the same pool (the kept report figures are in the database). Without PIPELINE_REDIS_URL they
+stay in the process (right for one process, wrong for several: `pipeline serve` says so).
 """
 
 from __future__ import annotations
@@ -82,6 +82,4 @@ def per_process_state(app: Flask) -> list[str]:
     kept = []
     if isinstance(limits_storage(app), MemoryStorage):
         kept += ["failed sign-in counts", "API call counts"]
-    if not redis_url(app):
-        kept.append("report cache")
     return kept

@@ -20,7 +20,7 @@ def _app(**config: Any) -> Flask:
 def test_without_a_redis_url_there_is_no_client_and_the_counts_stay_in_the_process() -> None:
     app = _app()
     assert shared.redis_client(app) is None
-    assert shared.per_process_state(app) == ["failed sign-in counts", "API call counts", "report cache"]
+    assert shared.per_process_state(app) == ["failed sign-in counts", "API call counts"]
 
 
 def test_apps_on_one_url_share_one_pool_and_keys_are_prefixed(redis_prefix: str) -> None:
