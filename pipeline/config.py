@@ -123,7 +123,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),
-        # What several app instances share (sign-in throttle, API rate limits, report cache): redis://host:6379/0.
+        # What several app instances share (the sign-in throttle, the API rate limits): redis://host:6379/0.
         # Unset, each process keeps its own (right for one process only). See pipeline/core/shared.py.
         "PIPELINE_REDIS_URL": os.environ.get("PIPELINE_REDIS_URL", ""),
         "PIPELINE_REDIS_KEY_PREFIX": os.environ.get("PIPELINE_REDIS_KEY_PREFIX", "pipeline"),
