@@ -59,11 +59,13 @@ def _verdict(ok: bool, misses: list[str]) -> str:
 
 
 def board_rows(payload: dict[str, Any]) -> list[Row]:
-    """The board page against the raw query; the deal page against its p95 target."""
+    """The board: the page's server time against its p95 target, and the board service (the statement and the
+    cards it fetches) against one raw query for the same rows; the whole page's ratio is in the note."""
     results, deals = payload["results"], payload["args"]["deals"]
     raw = results["raw SQL (one query, same rows)"]
     page = results["board page GET /board"]
-    ratio = page["median_ms"] / raw["median_ms"]
+    service = results["board service"]
+    ratio = service["median_ms"] / raw["median_ms"]
     misses = []
     if page["p95_ms"] > BOARD_P95_MS:
         misses.append(f"p95 {page['p95_ms'] / BOARD_P95_MS:.2f}× the target")
@@ -79,6 +81,8 @@ def board_rows(payload: dict[str, Any]) -> list[Row]:
             ratio,
             f"p95 ≤ {BOARD_P95_MS:.0f} ms, ≤ {BOARD_RATIO:.0f}× one raw query",
             _verdict(not misses, misses),
+            f"median and p95: the whole GET /board; ratio: the board service ({service['median_ms']:.2f} ms) to the "
+            f"raw query; the whole page is {page['median_ms'] / raw['median_ms']:.2f}× the raw query",
         )
     ]
     deal = results.get("deal page GET /deals/<id>")
