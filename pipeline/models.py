@@ -9,6 +9,16 @@ from pipeline.core.audit import AuditEvent
 from pipeline.core.changelog import FieldChange
 from pipeline.core.settings import Setting
 from pipeline.deals.models import BuyingInfluence, ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
+from pipeline.reports.rollup.models import (
+    RollupDeal,
+    RollupEntryCount,
+    RollupLostCount,
+    RollupStageTotal,
+    RollupState,
+    RollupStay,
+    RollupStayCount,
+    RollupWonCount,
+)
 
 __all__ = [
     "Account",
@@ -25,6 +35,14 @@ __all__ = [
     "IdempotencyKey",
     "LostReason",
     "Qualification",
+    "RollupDeal",
+    "RollupEntryCount",
+    "RollupLostCount",
+    "RollupStageTotal",
+    "RollupState",
+    "RollupStay",
+    "RollupStayCount",
+    "RollupWonCount",
     "SatisfactionSurvey",
     "Setting",
     "StageEvent",

@@ -2,7 +2,7 @@
 retry answers it again instead of acting twice
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-02 10:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
