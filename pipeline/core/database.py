@@ -24,6 +24,7 @@ from alembic.script import ScriptDirectory
 from flask import has_request_context, request
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -31,6 +32,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # True inside writing(), False inside reading(), None: decided by the request's method (no request: deferred).
 _writes: ContextVar[bool | None] = ContextVar("pipeline_transaction_writes", default=None)
+_WROTE = "pipeline_sqlite_wrote"  # in a SQLite connection's info: its transaction holds the write lock
+_READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")  # statements that take no lock
 
 
 @contextmanager
@@ -80,7 +83,35 @@ def _sqlite_begin(conn: Connection) -> None:
     """Begin every SQLite transaction ourselves: IMMEDIATE when it will write, else deferred."""
     if conn.dialect.name != "sqlite" or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if expects_writes() else "BEGIN")
+    immediate = expects_writes()
+    conn.info[_WROTE] = immediate
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_sqlite_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Remember that this SQLite transaction holds the write lock: it sent something that is not a plain read."""
+    if conn.dialect.name == "sqlite" and not conn.info.get(_WROTE):
+        conn.info[_WROTE] = not statement.lstrip().upper().startswith(_READS)
+
+
+def holds_write_lock(session: Session) -> bool:
+    """Whether the session's SQLite transaction holds the write lock, so no other connection may write till it ends."""
+    conn = session.connection()
+    return conn.dialect.name == "sqlite" and bool(conn.info.get(_WROTE))
+
+
+def see_latest_commits(session: Session) -> None:
+    """Let the session's next reads see what other connections committed since its transaction began.
+
+    PostgreSQL's statements (READ COMMITTED) each see the latest commits already. A SQLite transaction reads one
+    snapshot throughout; one that has written nothing is ended and begun again, losing nothing. One that has
+    written keeps its snapshot (callers check holds_write_lock first).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.info.get(_WROTE) and not conn.in_nested_transaction():
+        conn.exec_driver_sql("COMMIT")
+        conn.exec_driver_sql("BEGIN")
 
 
 @event.listens_for(Engine, "connect")

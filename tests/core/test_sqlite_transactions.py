@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from pipeline.auth.models import ApiToken
 from pipeline.core import database
-from pipeline.core.database import is_stale_snapshot, writing
+from pipeline.core.database import holds_write_lock, is_stale_snapshot, see_latest_commits, writing
 from pipeline.extensions import db
 from tests.conftest import People, counting_statements
 
@@ -77,6 +77,35 @@ def test_a_writing_transaction_waits_for_the_other_writer_and_reads_what_it_wrot
         released.join()
         holder.close()
     assert names == {"已改名"}  # it began after the other committed, so it read the other's write
+
+
+def _positions() -> int:
+    return int(db.session.scalar(text("SELECT sum(position) FROM lost_reasons")) or 0)
+
+
+def test_a_transaction_that_only_read_can_take_a_new_snapshot_with_what_others_committed(
+    app: Flask, raw_path: str
+) -> None:
+    db.session.commit()
+    before = _positions()  # the snapshot is taken here
+    _someone_else_writes(raw_path)
+    assert _positions() == before  # one snapshot for the whole transaction
+    assert not holds_write_lock(db.session)
+    see_latest_commits(db.session)
+    assert _positions() > before
+
+
+def test_a_transaction_that_wrote_holds_the_lock_and_keeps_its_work(people: People) -> None:
+    db.session.commit()
+    db.session.execute(text("UPDATE users SET locale = 'en'"))
+    assert holds_write_lock(db.session)
+    see_latest_commits(db.session)  # nothing is ended: its write is still there, uncommitted
+    assert set(db.session.scalars(text("SELECT locale FROM users"))) == {"en"}
+    db.session.rollback()
+    assert not holds_write_lock(db.session)  # a new transaction, deferred, that has only begun
+    db.session.rollback()
+    with writing():
+        assert holds_write_lock(db.session)  # BEGIN IMMEDIATE took the lock before anything was sent
 
 
 def test_requests_that_write_begin_immediate_and_reads_begin_deferred(
