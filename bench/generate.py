@@ -815,6 +815,7 @@ class SqliteWriter:
         self.raw: sqlite3.Connection = self.connection.driver_connection
         self.raw.execute("PRAGMA synchronous=OFF")
         self.raw.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache for the index inserts
+        self.raw.execute("BEGIN")  # the app's connections leave BEGIN to the caller (pipeline/core/database.py)
         self.statements = {
             t: f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
             for t, cols in TABLES.items()
@@ -841,6 +842,7 @@ class SqliteWriter:
         self.buffered = 0
         if self.uncommitted >= self.commit_every:
             self.raw.commit()
+            self.raw.execute("BEGIN")
             self.uncommitted = 0
 
     def close(self) -> None:

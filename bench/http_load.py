@@ -25,10 +25,7 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -38,16 +35,11 @@ from typing import Any
 
 from bench import describe_db, machine_description, migrated_app, print_table, scratch_database
 from bench.board import PASSWORD, seed
+from bench.server import serving
 
 LUA = Path(__file__).with_name("http_load.lua")
 TARGET_RPS, TARGET_P95_MS = 400.0, 50.0
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(url: str, deals: int) -> dict[str, Any]:
@@ -83,33 +75,6 @@ def prepare(url: str, deals: int) -> dict[str, Any]:
         db.session.remove()
         db.engine.dispose()
     return {"deals": mine, "movable": movable, "token": token, "email": email}
-
-
-def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    """gunicorn on loopback with the real app; returns once it answers."""
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    env = {
-        **os.environ,
-        "PIPELINE_DATABASE_URL": url,
-        "PIPELINE_SECRET_KEY": "bench-http-secret",
-        "PIPELINE_LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
-        "PIPELINE_LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
-        "PIPELINE_API_RATE_LIMIT": "1000000 per minute",  # the load's moves go through one token
-    }
-    command = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "pipeline:create_app()"]
-    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped (exit {server.returncode}); see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit(f"gunicorn did not answer within 60 s; see {log}")
 
 
 def sign_in(port: int, email: str) -> str:
@@ -163,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         data = prepare(url, args.deals)
         database = describe_db(url)
         print(f"{database}: seeded {args.deals:,} deals in {time.perf_counter() - started:.0f} s", flush=True)
-        port = free_port()
-        server = start_server(url, port, args.workers, Path(folder) / "gunicorn.log")
-        try:
+        with serving(url, Path(folder) / "gunicorn.log", workers=args.workers) as [port]:
             cookie = sign_in(port, data["email"])
             deals, movable = ",".join(map(str, data["deals"])), ",".join(map(str, data["movable"]))
             mix = [cookie, data["token"], deals, movable, str(args.threads)]
@@ -173,12 +136,6 @@ def main(argv: list[str] | None = None) -> int:
             wrk(port, 5, args.connections, args.threads, warm)  # warm-up: imports, caches, pooled connections
             base = wrk(port, args.duration, args.connections, args.threads, ["baseline"])
             load = wrk(port, args.duration, args.connections, args.threads, mix)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
 
     p95 = load["latency_us"]["p95"] / 1000
     misses = []

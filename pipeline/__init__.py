@@ -23,7 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from pipeline.core import database, markdown, pages, web
     from pipeline.extensions import api, babel, csrf, db, login_manager, migrate
 
-    app = Flask(__name__, instance_relative_config=True, template_folder=_template_folder())
+    app = web.PipelineFlask(__name__, instance_relative_config=True, template_folder=_template_folder())
     instance = Path(app.instance_path)
     app.config.from_mapping(config.defaults(instance))
     if test_config:

@@ -40,15 +40,21 @@ def require_schema() -> None:
 
 
 def one_transaction(f: Callable[P, R]) -> Callable[P, R]:
-    """Run a command's work as one transaction: commit once at the end, roll everything back on a refusal."""
+    """Run a command's work as one transaction: commit once at the end, roll everything back on a refusal.
+
+    On SQLite the transaction takes the write lock when it begins (core/database.py), so a command waits for the
+    web's writers instead of failing with "database is locked" when it writes after reading.
+    """
+    from pipeline.core.database import writing
     from pipeline.extensions import db
 
     @functools.wraps(f)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         require_schema()
         try:
-            result = f(*args, **kwargs)
-            db.session.commit()
+            with writing():
+                result = f(*args, **kwargs)
+                db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             raise click.ClickException(describe(exc)) from None

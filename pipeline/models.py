@@ -2,6 +2,7 @@
 
 from pipeline.accounts.models import Account, Contact, Qualification, Tag
 from pipeline.activities.models import Activity
+from pipeline.auth.idempotency import IdempotencyKey
 from pipeline.auth.models import ApiToken, Team, User
 from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.core.audit import AuditEvent
@@ -31,6 +32,7 @@ __all__ = [
     "Deal",
     "DealChecklistItem",
     "FieldChange",
+    "IdempotencyKey",
     "LostReason",
     "Qualification",
     "RollupDeal",

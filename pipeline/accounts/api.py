@@ -12,6 +12,7 @@ from pipeline.accounts import churn, profile, qualification, schemas, services
 from pipeline.accounts.models import Account, Contact
 from pipeline.accounts.tags import account_has_tag, set_tags
 from pipeline.auth.api import api_user, token_blueprint
+from pipeline.auth.idempotency import idempotent
 from pipeline.auth.scope import accounts_visible_to, visible_account, visible_contact
 from pipeline.core.errors import NotFound
 from pipeline.core.pages import today
@@ -75,6 +76,7 @@ def list_accounts(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.AccountSchema)
 @blp.response(201, schemas.AccountDetailSchema)
 @blp.alt_response(422, schema=ErrorSchema)
@@ -164,6 +166,7 @@ def set_qualification(body: dict[str, Any], account_id: int) -> dict[str, Any]:
 
 
 @blp.route("/<int:account_id>/contacts", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.ContactSchema)
 @blp.response(201, schemas.ContactSchema)
 @blp.alt_response(422, schema=ErrorSchema)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from pipeline.activities import schemas, services
 from pipeline.activities.models import Activity
 from pipeline.auth.api import api_user, token_blueprint
+from pipeline.auth.idempotency import idempotent
 from pipeline.auth.scope import visible_deal
 from pipeline.core.schemas import ErrorSchema, page
 from pipeline.extensions import db
@@ -40,6 +41,7 @@ def list_activities(args: dict[str, Any], deal_id: int) -> dict[str, Any]:
 
 
 @blp.route("/<int:deal_id>/activities", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.ActivitySchema)
 @blp.response(201, schemas.ActivitySchema)
 @blp.alt_response(404, schema=ErrorSchema)

@@ -5,21 +5,40 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, has_request_context, jsonify, render_template, request, session
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pipeline.core.database import unmigrated_message
+from pipeline.core.database import SAFE_METHODS, is_sqlite_busy, unmigrated_message, writing
 from pipeline.core.errors import DomainError
 from pipeline.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
+BUSY = "the database is busy with other changes; try again in a moment"
+
+
+class PipelineFlask(Flask):
+    """Flask, running a safe request (GET) once more when SQLite refused the write it made on the way.
+
+    A GET's transaction begins deferred, so it reads beside the writer; the few that also write (a token's last use,
+    an export's log line) can find that another writer committed since they read, which SQLite refuses at once.
+    Such a request is safe to repeat, and the second run takes the write lock before it reads, so it does not lose
+    again. Anything else refused for the lock (a write that waited out the busy timeout) answers 503.
+    """
+
+    def full_dispatch_request(self) -> Response:
+        response = super().full_dispatch_request()
+        if not g.pop("pipeline_run_again", False):
+            return response
+        response.close()
+        with writing():
+            return super().full_dispatch_request()
 
 
 def wants_json() -> bool:
@@ -51,6 +70,24 @@ def _commit_or_rollback(response: Response) -> Response:
         db.session.rollback()
         log.info("commit refused: %s", exc)
         return error_response(409, "this record was changed by someone else in the meantime; reload and retry")
+    except OperationalError as exc:
+        if not is_sqlite_busy(exc):
+            raise
+        return _busy(exc)
+    return response
+
+
+def _busy(exc: Exception) -> Response:
+    """SQLite refused the write lock: a safe request runs again (PipelineFlask), anything else is asked to retry."""
+    db.session.rollback()
+    again = request.method in SAFE_METHODS and not g.get("pipeline_ran_again")
+    if again:
+        g.pipeline_run_again = g.pipeline_ran_again = True
+    code = getattr(getattr(exc, "orig", exc), "sqlite_errorname", "SQLITE_BUSY")
+    log.warning("SQLite refused %s %s (%s): %s", request.method, request.path, code, "run again" if again else "503")
+    message = BUSY if wants_json() else _("The database is busy with other changes. Wait a moment and try again.")
+    response = error_response(503, message)
+    response.headers["Retry-After"] = "1"
     return response
 
 
@@ -108,6 +145,8 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
 
 
 def _server_error(exc: Exception) -> Response:
+    if is_sqlite_busy(exc):
+        return _busy(exc)
     db.session.rollback()
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal error; it has been logged")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from pipeline.auth.api import api_user, token_blueprint
+from pipeline.auth.idempotency import idempotent
 from pipeline.auth.scope import deals_visible_to, visible_account, visible_deal
 from pipeline.core.errors import InvalidInput, Missing, NotFound
 from pipeline.core.schemas import ErrorSchema, page
@@ -59,6 +60,7 @@ def list_deals(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.DealCreateSchema)
 @blp.response(201, schemas.DealDetailSchema)
 @blp.alt_response(422, schema=ErrorSchema)
@@ -97,6 +99,7 @@ def patch_deal(body: dict[str, Any], deal_id: int) -> DealView:
 
 
 @blp.route("/<int:deal_id>/transitions", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.TransitionSchema)
 @blp.response(200, schemas.TransitionResultSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="refused by a gate (with `missing`) or a concurrent change")
@@ -153,6 +156,7 @@ def list_influences(deal_id: int) -> dict[str, Any]:
 
 
 @blp.route("/<int:deal_id>/influences", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.InfluenceCreateSchema)
 @blp.response(201, schemas.InfluenceSchema)
 @blp.alt_response(404, schema=ErrorSchema)

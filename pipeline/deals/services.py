@@ -9,12 +9,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.auth.scope import check_may_own, sees, visible_account
 from pipeline.core.changelog import FieldChange, apply_changes
+from pipeline.core.database import is_stale_snapshot
 from pipeline.core.errors import Conflict, InvalidInput, Missing, NotFound
 from pipeline.core.models import is_id, utcnow
 from pipeline.core.timeutil import local_date
@@ -107,11 +109,19 @@ def _materialise_checklist(deal: Deal, stage: str, keys: Sequence[str], material
 
 
 def _flush_deal() -> None:
-    """Write the deal first: a concurrent change to the same version fails here, before anything else."""
+    """Write the deal first: a concurrent change to the same version fails here, before anything else.
+
+    On SQLite a transaction that read before it wrote (begun deferred, outside a request's write transaction) is
+    refused outright when someone else committed in between: what it read may be stale, so it is a conflict too.
+    """
     try:
         db.session.flush()
     except StaleDataError as exc:
         raise Conflict(STALE) from exc
+    except OperationalError as exc:
+        if is_stale_snapshot(exc):
+            raise Conflict(STALE) from exc
+        raise
 
 
 def _check_version(deal: Deal, expected_version: int | None) -> None:

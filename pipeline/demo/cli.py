@@ -37,19 +37,26 @@ APPEND_ONLY_TABLES = ("stage_events", "audit_events")  # each has a PostgreSQL t
 def drop_everything(engine: Engine) -> None:
     """Drop every table (and our trigger functions) so the migrations can start from nothing."""
     with engine.connect() as conn:
-        names = inspect(conn).get_table_names()
-        if engine.dialect.name == "postgresql":
-            for name in names:
-                conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-            for table in APPEND_ONLY_TABLES:
-                conn.execute(text(f"DROP FUNCTION IF EXISTS {table}_append_only() CASCADE"))
-        elif engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            for name in names:
-                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
-        else:
-            raise click.ClickException(f"--reset does not know how to empty a {engine.dialect.name} database")
-        conn.commit()
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction, where the pragma takes effect: straight to the driver
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            names = inspect(conn).get_table_names()
+            if engine.dialect.name == "postgresql":
+                for name in names:
+                    conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+                for table in APPEND_ONLY_TABLES:
+                    conn.execute(text(f"DROP FUNCTION IF EXISTS {table}_append_only() CASCADE"))
+            elif sqlite:
+                for name in names:
+                    conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+            else:
+                raise click.ClickException(f"--reset does not know how to empty a {engine.dialect.name} database")
+            conn.commit()
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def demo_database() -> str:

@@ -106,9 +106,9 @@ def run_migrations_online():
         if sqlite:
             # A batch migration rebuilds a SQLite table (copy, drop, rename): with foreign keys enforced, dropping
             # the old table would delete or refuse its children. The pragma cannot change inside a transaction,
-            # so it is off around the migrations and every reference is checked before it is on again.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # so it is off around the migrations and every reference is checked before it is on again. It goes
+            # straight to the driver: through SQLAlchemy it would begin a transaction first (core/database.py).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -125,8 +125,7 @@ def run_migrations_online():
         finally:
             if sqlite:
                 connection.rollback()
-                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-                connection.commit()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from pipeline.auth.models import User
+from pipeline.core.database import writing
 from pipeline.core.errors import Conflict
 from pipeline.deals import services
 from pipeline.deals.models import Deal, StageEvent
@@ -35,18 +36,24 @@ def _in_thread(app: Flask, work: Any, results: list[Any], barrier: threading.Bar
 def test_two_services_moving_the_same_version_one_wins(
     app: Flask, people: Any, make_deal: Any, tick_stage: Any
 ) -> None:
+    """Both read version 1, then both move it in a write transaction, as two requests do: one wins, one is told."""
     deal = make_deal(people.rep)
     tick_stage(people.rep, deal)
     deal_id, rep_id, lead_id = deal.id, people.rep.id, people.lead.id
 
     def advance_as(user_id: int) -> Any:
         def work(barrier: threading.Barrier) -> str:
-            actor = db.session.get(User, user_id)
-            mine = db.session.get(Deal, deal_id)
-            assert mine is not None and actor is not None
+            seen = db.session.get(Deal, deal_id)
+            assert seen is not None
+            version = seen.version
+            db.session.rollback()  # what the page showed; the move is the next request's transaction
             barrier.wait(timeout=10)  # both have read the same version before either writes
-            services.move(actor, mine, "advance")
-            db.session.commit()
+            with writing():  # as a POST: on SQLite the write lock is taken first, so the two queue
+                actor = db.session.get(User, user_id)
+                mine = db.session.get(Deal, deal_id)
+                assert mine is not None and actor is not None
+                services.move(actor, mine, "advance", expected_version=version)
+                db.session.commit()
             return "moved"
 
         return work
@@ -61,7 +68,7 @@ def test_two_services_moving_the_same_version_one_wins(
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "str"], results
     conflict = next(r for r in results if isinstance(r, Conflict))
     assert conflict.status == 409 and "someone else" in conflict.message
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot, with the threads' commits
     deal = db.session.get(Deal, deal_id)
     assert deal is not None and deal.stage == "evaluate"
     moves = db.session.scalars(select(StageEvent.trigger).where(StageEvent.deal_id == deal_id)).all()
@@ -88,7 +95,7 @@ def test_many_clients_racing_over_http(app: Flask, people: Any, make_deal: Any, 
     for t in threads:
         t.join(timeout=120)
     assert Counter(statuses) == Counter({200: 1, 409: 7}), statuses
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot, with the threads' commits
     events = db.session.scalars(select(StageEvent).where(StageEvent.deal_id == deal.id).order_by(StageEvent.id)).all()
     assert [(e.from_stage, e.to_stage) for e in events] == [(None, "qualify"), ("qualify", "evaluate")]
 
@@ -106,18 +113,18 @@ def test_random_concurrent_moves_keep_every_history_whole(app: Flask, people: An
             tally: Counter[str] = Counter()
             barrier.wait(timeout=10)
             for _ in range(15):
-                actor = db.session.get(User, lead_id)
-                deal = db.session.get(Deal, rng.choice(deal_ids))
-                assert actor is not None and deal is not None
-                trigger = rng.choice(["advance", "advance", "revert", "lose", "reopen", "complete"])
-                try:
-                    services.move(actor, deal, trigger, reason="并发测试", lost_reason="price", override=True)
-                    db.session.commit()
-                    tally["moved"] += 1
-                except Conflict:
-                    db.session.rollback()
-                    tally["refused"] += 1
-                db.session.expire_all()
+                with writing():  # each move one write transaction, as a request makes it
+                    actor = db.session.get(User, lead_id)
+                    deal = db.session.get(Deal, rng.choice(deal_ids))
+                    assert actor is not None and deal is not None
+                    trigger = rng.choice(["advance", "advance", "revert", "lose", "reopen", "complete"])
+                    try:
+                        services.move(actor, deal, trigger, reason="并发测试", lost_reason="price", override=True)
+                        db.session.commit()
+                        tally["moved"] += 1
+                    except Conflict:
+                        db.session.rollback()
+                        tally["refused"] += 1
             return tally
 
         return work
@@ -129,7 +136,7 @@ def test_random_concurrent_moves_keep_every_history_whole(app: Flask, people: An
         t.join(timeout=300)
     assert all(isinstance(o, Counter) for o in outcomes), outcomes
     assert sum(o["moved"] for o in outcomes) > 0
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot, with the threads' commits
     moved_rows = 0
     for deal_id in deal_ids:
         deal = db.session.get(Deal, deal_id)

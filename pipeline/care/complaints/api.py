@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.auth.api import api_user, token_blueprint
+from pipeline.auth.idempotency import idempotent
 from pipeline.auth.scope import visible_account, visible_complaint
 from pipeline.care.complaints import schemas as schemas
 from pipeline.care.complaints import services as services
@@ -40,6 +41,7 @@ def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.ComplaintCreateSchema)
 @blp.response(201, schemas.ComplaintSchema)
 @blp.alt_response(422, schema=ErrorSchema)
@@ -63,6 +65,7 @@ def get_complaint(complaint_id: int) -> Complaint:
 
 
 @blp.route("/<int:complaint_id>/steps", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.StepSchema)
 @blp.response(200, schemas.ComplaintSchema)
 @blp.alt_response(404, schema=ErrorSchema)

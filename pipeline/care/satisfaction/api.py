@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.auth.api import api_user, token_blueprint
+from pipeline.auth.idempotency import idempotent
 from pipeline.auth.scope import visible_account, visible_survey
 from pipeline.care.models import SatisfactionSurvey
 from pipeline.care.satisfaction import schemas as schemas
@@ -38,6 +39,7 @@ def list_surveys(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@idempotent
 @blp.arguments(schemas.SurveySchema)
 @blp.response(201, schemas.SurveySchema)
 @blp.alt_response(422, schema=ErrorSchema)

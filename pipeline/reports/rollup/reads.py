@@ -13,6 +13,7 @@ from flask import has_request_context, request
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from pipeline.core.database import holds_write_lock, see_latest_commits
 from pipeline.core.timeutil import team_zone
 from pipeline.deals.method import STAGE_KEYS
 from pipeline.reports.rollup import store
@@ -254,9 +255,10 @@ def read_kept(session: Session, read: Callable[[Kept], T]) -> T | None:
             log.warning("kept report figures: over %s deals pending; run `pipeline reports refresh`", INLINE_CAP)
             return None
         if waiting > OVERLAY_CAP:
-            if not (has_request_context() and request.method == "GET"):
+            if not (has_request_context() and request.method == "GET") or holds_write_lock(session):
                 return None  # a command or a write: never a second writer beside the caller's transaction
             _refresh_apart(session)
+            see_latest_commits(session)  # SQLite: a new snapshot, which has the refresh
             continue
         result = read(Kept(session, store.delta_for(store.pending(session, OVERLAY_CAP))))
         if store.generation(session) == before:
