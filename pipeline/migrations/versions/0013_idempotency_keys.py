@@ -1,7 +1,7 @@
 """idempotency keys: the first successful answer to an API POST sent with an Idempotency-Key, kept 24 hours, so a
 retry answers it again instead of acting twice
 
-Revision ID: 0011
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-02 10:30:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
