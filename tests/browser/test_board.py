@@ -22,8 +22,9 @@ pytestmark = pytest.mark.browser
 
 
 def stage_of(deal: Deal) -> str:
-    """The deal's stage as the database has it now (the server committed in its own session)."""
-    db.session.expire_all()
+    """The deal's stage as the database has it now (the server committed in its own session): the test's own
+    transaction ends first, since on SQLite, as on PostgreSQL, a transaction reads one snapshot throughout."""
+    db.session.rollback()
     return db.session.get(Deal, deal.id).stage
 
 

@@ -104,6 +104,7 @@ def test_a_rep_takes_a_new_deal_from_a_new_account_to_follow_up(open_page: Calla
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
 
+    db.session.rollback()  # a fresh snapshot: the server committed everything on its own connection
     deal = db.session.scalar(db.select(Deal).where(Deal.title == "MES 车间管理系统"))
     assert deal is not None and deal.stage == "follow_up" and deal.owner_id == people.rep.id
     moves = db.session.scalars(db.select(StageEvent.to_stage).where(StageEvent.deal_id == deal.id)).all()

@@ -49,7 +49,7 @@ def test_english_stays_chosen_after_signing_out_and_back_in(page: Page, people: 
     sign_in(page, people.rep)
     page.goto("/board")
     expect(page.locator("main h1")).to_have_text("Board")  # the user's choice came back with the user
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: the server committed the choice on its own connection
     assert db.session.get(User, people.rep.id).locale == "en"
 
 
