@@ -8,7 +8,10 @@ from flask_smorest import Blueprint
 from pipeline.auth.models import User
 from pipeline.auth.scope import check_records_in_url
 from pipeline.auth.services import user_for_token
+from pipeline.core import audit
 from pipeline.extensions import csrf
+
+TOKEN_REFUSED = "api.token_refused"
 
 
 def _unauthorized(message: str) -> Response:
@@ -25,6 +28,7 @@ def require_token() -> Response | None:
         return _unauthorized("send an API token as 'Authorization: Bearer <token>' (pipeline users token EMAIL)")
     user = user_for_token(token.strip())
     if user is None:
+        audit.refused(TOKEN_REFUSED)  # the token itself is a secret: never logged
         return _unauthorized("this API token is unknown, revoked, or its user is disabled")
     g.api_user = user
     check_records_in_url(user, request.view_args)
