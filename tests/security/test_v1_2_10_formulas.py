@@ -58,4 +58,3 @@ def test_quotes_commas_and_line_breaks_are_quoted_as_rfc_4180_says() -> None:
     assert '"\'=1,""x"""' in text  # neutralised first, then quoted
     assert rows[1] == ['他说"好"', "甲,乙", "第一行\r\n第二行", '\'=1,"x"']
     assert text.endswith("\r\n") and len(rows) == 2
-
