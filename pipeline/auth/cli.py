@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 
 import click
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from pipeline.auth.models import Role, Team, User
 from pipeline.auth.services import create_user, disable_user, issue_token, revoke_tokens, set_password
 from pipeline.cli import describe, one_transaction, table
-from pipeline.core.audit import record
+from pipeline.core.audit import AuditEvent, record
 from pipeline.core.database import current_revision, head_revision
 from pipeline.core.errors import DomainError, InvalidInput, NotFound
 from pipeline.extensions import db
@@ -201,7 +203,44 @@ def password_command(email: str, password: str | None) -> None:
     click.echo(f"changed the password of {user.email}; their open sessions have ended")
 
 
+_C1_CONTROLS = re.compile("[\x7f-\x9f]")  # JSON escapes C0 controls itself; DEL and C1 (CSI, …) too, here
+
+
+def _printable(text: str) -> str:
+    """JSON text with DEL and the C1 controls \\u-escaped as well, so no byte of it is a terminal command."""
+    return _C1_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@click.command("audit")
+@click.option("--action", help="Only this action, or every action under a prefix ending in '.', such as 'auth.'.")
+@click.option("--actor", help="Only the entries of this actor: a user's e-mail, 'anonymous', or 'cli:<account>'.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000), help="How many, newest first.")
+@one_transaction
+def audit_command(action: str | None, actor: str | None, limit: int) -> None:
+    """Show the audit log, newest first: when (UTC), who, how, what, and the details (as JSON, control characters
+    escaped, so nothing a request wrote can rewrite the terminal)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(
+            AuditEvent.action.startswith(action) if action.endswith(".") else AuditEvent.action == action
+        )
+    if actor:
+        query = query.where(AuditEvent.actor == actor.strip().lower())
+    rows = [
+        (
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.via,
+            e.action,
+            _printable(json.dumps(e.details, ensure_ascii=False, sort_keys=True, separators=(",", ":"))),
+        )
+        for e in db.session.scalars(query)
+    ]
+    click.echo(table(("at (UTC)", "actor", "via", "action", "details"), rows))
+
+
 def register(app: Flask) -> None:
-    """Attach `init` and `users` to `app.cli`."""
+    """Attach `init`, `users` and `audit` to `app.cli`."""
     app.cli.add_command(init_command)
     app.cli.add_command(users)
+    app.cli.add_command(audit_command)

@@ -91,7 +91,12 @@ def refused(action: str, **details: Any) -> None:
     """Note a refused request for the log, with who, from where and what they asked for (written after rollback)."""
     via = "api" if request.path.startswith("/api/") else "web"
     where = {"method": request.method, "path": clipped(request.path), "address": clipped(request.remote_addr or "")}
-    g.setdefault(_PENDING, []).append((action, via, _requester(), {**where, **details}))
+    try:
+        user = _requester()
+    except SQLAlchemyError:  # the users table unreachable: the refusal still stands, logged without a name
+        db.session.rollback()
+        user = None
+    g.setdefault(_PENDING, []).append((action, via, user, {**where, **details}))
 
 
 def write_refusals() -> None:

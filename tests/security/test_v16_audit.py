@@ -189,7 +189,7 @@ def test_a_refused_api_token_is_logged_and_the_token_is_not(
     assert revoked not in text and disabled not in text and "made-up" not in text
 
 
-# ---- Permission changes ----------------------------------------------------------------------------------------------
+# ---- Permission changes ---------------------------------------------------------------------------------------
 
 
 def test_every_change_to_who_may_do_what_is_logged_with_the_account_that_ran_it(
@@ -260,7 +260,7 @@ def test_the_calendar_feed_address_is_logged_when_made_and_ended(client: FlaskCl
     assert actions == [("calendar_feed.issue", people.rep.id), ("calendar_feed.revoke", people.rep.id)]
 
 
-# ---- The log cannot be changed through the app ----------------------------------------------------------------------
+# ---- The log cannot be changed through the app -------------------------------------------------------------------
 
 
 def log_rows() -> dict[str, dict[int, tuple[Any, ...]]]:
@@ -295,3 +295,25 @@ def test_no_route_changes_or_removes_a_log_entry(
     after = log_rows()
     for table, rows in before.items():
         assert {key: after[table].get(key) for key in rows} == rows, table
+
+
+# ---- Reading the log ---------------------------------------------------------------------------------------------
+
+
+def test_an_operator_reads_the_log_with_a_command_and_nothing_in_it_can_rewrite_the_terminal(
+    client: FlaskClient, runner: FlaskCliRunner, people: People
+) -> None:
+    """V16.2.1, V16.4.1: `pipeline audit` lists entries newest first with when (UTC), who, how and what, filtered by
+    action or actor; text a request wrote (an e-mail with terminal escapes) is printed escaped."""
+    client.post("/login", data={"email": "rep@example.com", "password": "rep-pass-1"})
+    client.post("/logout")
+    client.post("/login", data={"email": "x\x1b[2J\x9b31m@example.com", "password": "wrong-pass"})
+    result = runner.invoke(args=["audit", "--action", "auth."])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["at", "(UTC)", "actor", "via", "action", "details"]
+    assert [line.split()[4] for line in lines[1:]] == [SIGN_IN_REFUSED, SIGNED_OUT, SIGNED_IN]
+    assert "\x1b" not in result.stdout and "\x9b" not in result.stdout
+    assert "\\u001b[2J\\u009b31m@example.com" in lines[1]
+    mine = runner.invoke(args=["audit", "--actor", "REP@example.com", "--limit", "1"])
+    assert [line.split()[4] for line in mine.stdout.splitlines()[1:]] == [SIGNED_OUT]
