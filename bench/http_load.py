@@ -94,6 +94,7 @@ def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Pop
         "PIPELINE_SECRET_KEY": "bench-http-secret",
         "PIPELINE_LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
         "PIPELINE_LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
+        "PIPELINE_API_RATE_LIMIT": "1000000 per minute",  # the load's moves go through one token
     }
     command = [gunicorn, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "pipeline:create_app()"]
     server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)

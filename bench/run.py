@@ -59,11 +59,13 @@ def _verdict(ok: bool, misses: list[str]) -> str:
 
 
 def board_rows(payload: dict[str, Any]) -> list[Row]:
-    """The board page against the raw query; the deal page against its p95 target."""
+    """The board: the page's server time against its p95 target, and the board service (the statement and the
+    cards it fetches) against one raw query for the same rows; the whole page's ratio is in the note."""
     results, deals = payload["results"], payload["args"]["deals"]
     raw = results["raw SQL (one query, same rows)"]
     page = results["board page GET /board"]
-    ratio = page["median_ms"] / raw["median_ms"]
+    service = results["board service"]
+    ratio = service["median_ms"] / raw["median_ms"]
     misses = []
     if page["p95_ms"] > BOARD_P95_MS:
         misses.append(f"p95 {page['p95_ms'] / BOARD_P95_MS:.2f}× the target")
@@ -79,6 +81,8 @@ def board_rows(payload: dict[str, Any]) -> list[Row]:
             ratio,
             f"p95 ≤ {BOARD_P95_MS:.0f} ms, ≤ {BOARD_RATIO:.0f}× one raw query",
             _verdict(not misses, misses),
+            f"median and p95: the whole GET /board; ratio: the board service ({service['median_ms']:.2f} ms) to the "
+            f"raw query; the whole page is {page['median_ms'] / raw['median_ms']:.2f}× the raw query",
         )
     ]
     deal = results.get("deal page GET /deals/<id>")
@@ -104,8 +108,9 @@ def report_rows(payload: dict[str, Any]) -> list[Row]:
     results = payload["results"]
     size = f"{payload['deals']:,} deals / {payload['history_rows']:,} history rows"
     rows = []
+    raw = results.get("funnel, hand-written SQL", {}).get("median_ms")
     for name, floor in (
-        ("funnel service", "funnel, hand-written SQL"),
+        ("funnel service", "funnel, hand-written SQL over the kept counts"),
         ("week over week service", "week over week, hand-written SQL"),
     ):
         r = results[name]
@@ -120,8 +125,14 @@ def report_rows(payload: dict[str, Any]) -> list[Row]:
                 r["ratio"],
                 r["target"],
                 r["verdict"],
+                f"baseline: one hand-written query over the kept counts; over the raw history {raw:,.0f} ms"
+                if name.startswith("funnel") and raw
+                else "",
             )
         )
+    refresh = payload.get("refresh") or {}
+    if refresh.get("pending"):
+        rows[0].note += f"; counting {refresh['pending']:,} pending deals first took {refresh['seconds']:,.0f} s"
     return rows
 
 

@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     app.config["PIPELINE_REQUIRED_INFLUENCES"] = config.required_influences(app.config["PIPELINE_REQUIRED_INFLUENCES"])
+    app.config["PIPELINE_TRUSTED_PROXIES"] = config.trusted_proxies(str(app.config["PIPELINE_TRUSTED_PROXIES"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key(instance)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
 
     web.init_app(app)
+    web.trust_proxies(app)
     security.init_app(app)
     pages.init_app(app)
     markdown.init_app(app)
@@ -58,6 +60,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.accounts import views as accounts_views
     from pipeline.activities import api as activities_api
     from pipeline.activities import views as activity_views
+    from pipeline.auth import api as auth_api
     from pipeline.auth import cli as auth_cli
     from pipeline.auth import views as auth_views
     from pipeline.care import cli as care_cli
@@ -66,6 +69,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.care.complaints import views as complaint_views
     from pipeline.care.satisfaction import api as api_satisfaction
     from pipeline.care.satisfaction import views as satisfaction_views
+    from pipeline.core import serve
     from pipeline.deals import api as deals_api
     from pipeline.deals import board_views, influence_views, strategy_views
     from pipeline.deals import cli as deals_cli
@@ -79,6 +83,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.imports import views as import_views
     from pipeline.reports import analysis_api, analysis_views
     from pipeline.reports import api as reports_api
+    from pipeline.reports import cli as reports_cli
     from pipeline.reports import views as report_views
 
     for blueprint in (
@@ -94,6 +99,7 @@ def _register_features(app: Flask) -> None:
     ):
         api.register_blueprint(blueprint)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    auth_api.init_app(app)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(deals_views.bp)
     app.register_blueprint(board_views.bp)
@@ -110,5 +116,5 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(care_views.bp)
     app.register_blueprint(complaint_views.bp)
     app.register_blueprint(satisfaction_views.bp)
-    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli):
+    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli, reports_cli, serve):
         group.register(app)

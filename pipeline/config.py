@@ -76,6 +76,14 @@ def required_influences(value: str | Iterable[str]) -> frozenset[str]:
     return frozenset(keys)
 
 
+def trusted_proxies(text: str) -> int:
+    """PIPELINE_TRUSTED_PROXIES: how many reverse proxies in front of the app set X-Forwarded-* (0: trust none)."""
+    value = text.strip() or "0"
+    if not value.isascii() or not value.isdigit():
+        raise ValueError(f"PIPELINE_TRUSTED_PROXIES: {text!r} is not a number of proxies (0, 1, 2…)")
+    return int(value)
+
+
 def smtp_security(text: str) -> str:
     """PIPELINE_SMTP_SECURITY: none (a relay on the same host or network), starttls (port 587) or ssl (465)."""
     value = text.strip().lower()
@@ -117,11 +125,23 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),
-        # Failed sign-ins counted per account and per client address; redis://… shares the counts between instances.
-        "PIPELINE_RATELIMIT_STORAGE": os.environ.get("PIPELINE_RATELIMIT_STORAGE", "memory://"),
-        "PIPELINE_RATELIMIT_KEY_PREFIX": os.environ.get("PIPELINE_RATELIMIT_KEY_PREFIX", "pipeline"),
+        # What several app instances share (the sign-in throttle, the API rate limits): redis://host:6379/0.
+        # Unset, each process keeps its own (right for one process only). See pipeline/core/shared.py.
+        "PIPELINE_REDIS_URL": os.environ.get("PIPELINE_REDIS_URL", ""),
+        "PIPELINE_REDIS_KEY_PREFIX": os.environ.get("PIPELINE_REDIS_KEY_PREFIX", "pipeline"),
+        # Failed sign-ins counted per account and per client address, API calls per token and per address. The
+        # counters live in PIPELINE_REDIS_URL's Redis; a `limits` storage URI here overrides it ("" = not set).
+        "PIPELINE_RATELIMIT_STORAGE": os.environ.get("PIPELINE_RATELIMIT_STORAGE", ""),
+        "PIPELINE_RATELIMIT_KEY_PREFIX": os.environ.get("PIPELINE_RATELIMIT_KEY_PREFIX", ""),  # "" = the Redis prefix
         "PIPELINE_LOGIN_LIMIT_PER_ACCOUNT": rate_limit("PIPELINE_LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "PIPELINE_LOGIN_LIMIT_PER_ADDRESS": rate_limit("PIPELINE_LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "PIPELINE_API_RATE_LIMIT": rate_limit("PIPELINE_API_RATE_LIMIT", "600 per minute"),
+        "PIPELINE_API_ANONYMOUS_RATE_LIMIT": rate_limit("PIPELINE_API_ANONYMOUS_RATE_LIMIT", "60 per minute"),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host/-Port to believe (0 = none).
+        "PIPELINE_TRUSTED_PROXIES": trusted_proxies(os.environ.get("PIPELINE_TRUSTED_PROXIES", "0")),
+        # Where uploaded import files wait between preview and confirmation ("" = <instance>/imports); with
+        # several instances on several machines, a directory they all mount.
+        "PIPELINE_UPLOAD_DIR": os.environ.get("PIPELINE_UPLOAD_DIR", ""),
         "PIPELINE_CHECK_MIGRATED": True,
         # Where `pipeline export weekly --mail-to` sends the file: an SMTP relay (PIPELINE_SMTP_SECURITY none,
         # starttls or ssl); the password only ever from the environment.

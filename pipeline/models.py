@@ -8,6 +8,16 @@ from pipeline.core.audit import AuditEvent
 from pipeline.core.changelog import FieldChange
 from pipeline.core.settings import Setting
 from pipeline.deals.models import BuyingInfluence, ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
+from pipeline.reports.rollup.models import (
+    RollupDeal,
+    RollupEntryCount,
+    RollupLostCount,
+    RollupStageTotal,
+    RollupState,
+    RollupStay,
+    RollupStayCount,
+    RollupWonCount,
+)
 
 __all__ = [
     "Account",
@@ -23,6 +33,14 @@ __all__ = [
     "FieldChange",
     "LostReason",
     "Qualification",
+    "RollupDeal",
+    "RollupEntryCount",
+    "RollupLostCount",
+    "RollupStageTotal",
+    "RollupState",
+    "RollupStay",
+    "RollupStayCount",
+    "RollupWonCount",
     "SatisfactionSurvey",
     "Setting",
     "StageEvent",

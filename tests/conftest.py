@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -19,6 +20,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 from click.testing import Result
 from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -37,6 +39,8 @@ from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
 PG_URL = os.environ.get("PIPELINE_TEST_DATABASE_URL", "")
+REDIS_URL = "redis://127.0.0.1:6379"
+CLOSED_PORT_URL = "redis://127.0.0.1:1"  # nothing listens there: a Redis that is down
 _counter = itertools.count()
 
 
@@ -81,20 +85,29 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
 
 
-@pytest.fixture
-def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for this test alone."""
+@contextmanager
+def fresh_database(template_db: str, folder: Path) -> Iterator[str]:
+    """A migrated database copied from the template (a SQLite file in `folder`), removed afterwards."""
     if PG_URL:
         name = f"pipeline_t{os.getpid()}_{next(_counter)}"
         with _pg_admin(PG_URL) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
-        yield _pg_url(name)
-        with _pg_admin(PG_URL) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            yield _pg_url(name)
+        finally:
+            with _pg_admin(PG_URL) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
-        path = tmp_path / "test.db"
+        path = folder / "test.db"
         shutil.copyfile(template_db, path)
         yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for this test alone."""
+    with fresh_database(template_db, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -162,6 +175,31 @@ def refused(result: Result, *words: str) -> str:
 @pytest.fixture
 def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
+
+
+@contextmanager
+def redis_keys() -> Iterator[str]:
+    """A key prefix of one's own on the local Redis (the test skipped without one), its keys removed afterwards."""
+    server = redis.Redis.from_url(REDIS_URL)
+    try:
+        server.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"pipeline-test-{uuid.uuid4().hex}"
+    try:
+        yield prefix
+    finally:
+        keys = list(server.scan_iter(match=f"*{prefix}*"))
+        if keys:
+            server.delete(*keys)
+        server.close()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """This test's own key prefix on the local Redis."""
+    with redis_keys() as prefix:
+        yield prefix
 
 
 # ---- Factories ---------------------------------------------------------------------------------------------

@@ -135,14 +135,15 @@ def create_user(
     return user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What is stored of a token (and what counts its calls): its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(user: User, name: str = "") -> str:
     """Create an API token for `user` and return it; only its hash is stored, so it is shown once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=_digest(token), name=name))
+    db.session.add(ApiToken(user=user, token_hash=token_digest(token), name=name))
     db.session.flush()
     return token
 
@@ -161,7 +162,7 @@ def revoke_tokens(user: User, name: str | None = None) -> list[ApiToken]:
 def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.user.active:
         return None

@@ -3,9 +3,9 @@
 Only failures count, per account (the normalised e-mail, whether or not such a user exists, so a refusal
 tells nobody who has an account) and per client address. While either limit is reached no password is
 checked at all, not even the right one. A successful sign-in clears its account's count but not the
-address's, so one known password cannot wash away guesses at other accounts. The counts live where
-PIPELINE_RATELIMIT_STORAGE says (a `limits` storage URI): memory:// for one process, redis://… so that
-every app instance sees the same counts.
+address's, so one known password cannot wash away guesses at other accounts. The counts live in the
+shared Redis (PIPELINE_REDIS_URL, or a `limits` URI in PIPELINE_RATELIMIT_STORAGE) so that every app
+instance sees the same counts; without one, in this process (pipeline/core/shared.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from pipeline.core.shared import counter_prefix, limits_storage
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,12 @@ class LoginThrottle:
 def init_app(app: Flask) -> None:
     """Build the app's throttle from its settings; the storage is first reached at the first sign-in."""
     config = app.config
-    storage = storage_from_string(config["PIPELINE_RATELIMIT_STORAGE"], wrap_exceptions=True)
     app.extensions[EXTENSION] = LoginThrottle(
-        limiter=MovingWindowRateLimiter(
-            storage
-        ),  # "N failures in the last 15 minutes", without a window edge to exploit
+        # "N failures in the last 15 minutes", without a window edge to exploit
+        limiter=MovingWindowRateLimiter(limits_storage(app)),
         per_account=parse(config["PIPELINE_LOGIN_LIMIT_PER_ACCOUNT"]),
         per_address=parse(config["PIPELINE_LOGIN_LIMIT_PER_ADDRESS"]),
-        key_prefix=config["PIPELINE_RATELIMIT_KEY_PREFIX"],
+        key_prefix=counter_prefix(app),
     )
 
 

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.core import audit
 from pipeline.core.database import unmigrated_message
@@ -152,6 +153,18 @@ def _load_user(session_id: str) -> Any:
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
     return user
+
+
+def trust_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host/-Port from the PIPELINE_TRUSTED_PROXIES proxies in front, no further.
+
+    With 1 (nginx in front) the client's address (which the sign-in throttle and the API limits count),
+    https and the public host come from nginx's headers; with 0 they come from the connection, so a client
+    cannot choose the address it is counted under by sending the headers itself.
+    """
+    hops = app.config["PIPELINE_TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
 
 def init_app(app: Flask) -> None:

@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, func, or_, select, type_coerce
 
 from pipeline.accounts.models import Account
 from pipeline.activities.models import CALLS_BEFORE_MOST_SALES_CLOSE, TOUCH_KINDS, Activity
-from pipeline.auth.models import User
-from pipeline.auth.scope import deals_visible_to
-from pipeline.core.timeutil import local_midnight, team_zone, whole_days_since
+from pipeline.auth.models import Role, User
+from pipeline.core.timeutil import local_midnight, team_zone
 from pipeline.deals.method import STAGE_KEYS, STAGES, Stage
 from pipeline.deals.models import Deal, DealChecklistItem
 from pipeline.extensions import db
@@ -35,9 +36,8 @@ class BoardFilter:
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Card:
-    """One deal as its card shows it."""
+class Card(NamedTuple):
+    """One deal as its card shows it (a tuple: cheap to make by the hundred, and the key its drawing is kept by)."""
 
     deal_id: int
     version: int
@@ -99,23 +99,86 @@ def stalled_deals(today: date, limits: Mapping[str, int]) -> ColumnElement[bool]
     )
 
 
-def _conditions(user: User, wanted: BoardFilter) -> list[ColumnElement[bool]]:
-    conditions = [deals_visible_to(user), Deal.stage.in_(STAGE_KEYS)]
-    if wanted.mine:
-        conditions.append(Deal.owner_id == user.id)
+# ---- The one statement a board reads --------------------------------------------------------------------------
+
+D, A, U, ITEM, ACT = (m.__table__.c for m in (Deal, Account, User, DealChecklistItem, Activity))
+LIKE_ESCAPE = "/"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Which conditions a board's statement has; their values are bound when it runs."""
+
+    scope: str  # "all", "team" or "own"
+    mine: bool
+    owner: bool
+    strategy: bool
+    min_amount: bool
+    max_amount: bool
+    text: bool
+
+
+def _shape_and_values(user: User, wanted: BoardFilter) -> tuple[_Shape, dict[str, Any]]:
+    """The statement's shape for this user and filter, and the values it binds."""
+    if user.role == Role.ADMIN:
+        scope = "all"
+    elif user.role == Role.LEAD and user.team_id is not None:
+        scope = "team"
+    else:
+        scope = "own"
+    values: dict[str, Any] = {"me": user.id, "team": user.team_id, "per_column": CARDS_PER_COLUMN}
     if wanted.owner_id is not None:
-        conditions.append(Deal.owner_id == wanted.owner_id)
+        values["owner"] = wanted.owner_id
     if wanted.strategy:
-        conditions.append(Deal.strategy == wanted.strategy)
+        values["strategy"] = wanted.strategy
     if wanted.min_amount is not None:
-        conditions.append(Deal.amount >= wanted.min_amount)
+        values["min_cents"] = _cents(wanted.min_amount)
     if wanted.max_amount is not None:
-        conditions.append(Deal.amount <= wanted.max_amount)
+        values["max_cents"] = _cents(wanted.max_amount)
     if wanted.text:
+        escaped = "".join(LIKE_ESCAPE + c if c in "%_" + LIKE_ESCAPE else c for c in wanted.text)
+        values["text"] = f"%{escaped}%"
+    shape = _Shape(
+        scope,
+        wanted.mine,
+        wanted.owner_id is not None,
+        bool(wanted.strategy),
+        wanted.min_amount is not None,
+        wanted.max_amount is not None,
+        bool(wanted.text),
+    )
+    return shape, values
+
+
+def _cents(amount: Decimal) -> int:
+    """An amount bound in whole cents (the column's storage), rounded as the Money type stores it."""
+    return int(amount.quantize(Decimal("0.01")) * 100)
+
+
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a board of this shape, every value a bound parameter (the same scope rules as
+    auth.scope.deals_visible_to: a rep their own deals, a lead the team's, an admin all)."""
+    conditions: list[ColumnElement[bool]] = [D.stage.in_(STAGE_KEYS)]
+    if shape.scope == "team":
+        conditions.append(D.owner_id.in_(select(U.id).where(U.team_id == bindparam("team"))))
+    elif shape.scope == "own":
+        conditions.append(D.owner_id == bindparam("me"))
+    if shape.mine:
+        conditions.append(D.owner_id == bindparam("me"))
+    if shape.owner:
+        conditions.append(D.owner_id == bindparam("owner"))
+    if shape.strategy:
+        conditions.append(D.strategy == bindparam("strategy"))
+    if shape.min_amount:
+        conditions.append(type_coerce(D.amount_cents, BigInteger) >= bindparam("min_cents", type_=BigInteger))
+    if shape.max_amount:
+        conditions.append(type_coerce(D.amount_cents, BigInteger) <= bindparam("max_cents", type_=BigInteger))
+    if shape.text:  # what Deal.title.icontains(text, autoescape=True) renders, with the pattern bound
+        pattern = bindparam("text")
         conditions.append(
             or_(
-                Deal.title.icontains(wanted.text, autoescape=True),
-                Deal.account_id.in_(select(Account.id).where(Account.name.icontains(wanted.text, autoescape=True))),
+                func.lower(D.title).like(func.lower(pattern), escape=LIKE_ESCAPE),
+                D.account_id.in_(select(A.id).where(func.lower(A.name).like(func.lower(pattern), escape=LIKE_ESCAPE))),
             )
         )
     return conditions
@@ -123,10 +186,60 @@ def _conditions(user: User, wanted: BoardFilter) -> list[ColumnElement[bool]]:
 
 def _items(done_only: bool) -> ColumnElement[int]:
     """Count the deal's checklist items of its current stage (done ones only, or all)."""
-    where = and_(DealChecklistItem.deal_id == Deal.id, DealChecklistItem.stage == Deal.stage)
+    where = and_(ITEM.deal_id == D.id, ITEM.stage == D.stage)
     if done_only:
-        where = and_(where, DealChecklistItem.done.is_(True))
-    return select(func.count()).where(where).correlate(Deal).scalar_subquery()
+        where = and_(where, ITEM.done.is_(True))
+    return select(func.count()).where(where).correlate(Deal.__table__).scalar_subquery()
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: _Shape) -> Select[Any]:
+    """The board's one query for a shape, built once: the matching deals ranked per stage with each stage's
+    count and amount, the first cards of each column kept, and only then their accounts, owners, checklists
+    and touches joined (a rep with thousands of open deals costs the cards shown, not every deal's join)."""
+    cents = type_coerce(D.amount_cents, BigInteger)
+    by_stage = {"partition_by": D.stage}
+    ranked = (
+        select(
+            D.id.label("deal_id"),
+            func.row_number().over(order_by=(D.stage_entered_at, D.id), **by_stage).label("rank"),
+            func.count().over(**by_stage).label("stage_count"),
+            func.sum(cents).over(**by_stage).label("stage_cents"),
+        )
+        .where(*_conditions(shape))
+        .subquery()
+    )
+    touched = and_(ACT.deal_id == D.id, ACT.kind.in_(TOUCH_KINDS))
+    calls = select(func.count()).where(touched, ACT.kind == "call").correlate(Deal.__table__).scalar_subquery()
+    touches = select(func.count()).where(touched).correlate(Deal.__table__).scalar_subquery()
+    return (
+        select(
+            D.id,
+            D.version,
+            D.stage,
+            D.title,
+            A.name.label("account_name"),
+            U.name.label("owner_name"),
+            cents.label("cents"),
+            D.currency,
+            D.strategy,
+            D.next_step,
+            D.next_step_due,
+            D.stage_entered_at,
+            _items(done_only=True).label("items_done"),
+            _items(done_only=False).label("items_total"),
+            calls.label("calls"),
+            touches.label("touches"),
+            ranked.c.stage_count,
+            ranked.c.stage_cents,
+        )
+        .select_from(ranked)
+        .join(Deal.__table__, D.id == ranked.c.deal_id)
+        .join(Account.__table__, A.id == D.account_id)
+        .join(User.__table__, U.id == D.owner_id)
+        .where(ranked.c.rank <= bindparam("per_column"))
+        .order_by(D.stage_entered_at, D.id)
+    )
 
 
 def board(
@@ -137,76 +250,65 @@ def board(
     thresholds: Mapping[str, int] | None = None,
     per_column: int = CARDS_PER_COLUMN,
 ) -> list[Column]:
-    """The five columns for what `user` may see: totals over every matching deal, the stalest cards first."""
-    conditions = _conditions(user, wanted)
+    """The five columns for what `user` may see: totals over every matching deal, the stalest cards first.
+
+    One statement, built once per filter shape with its values bound: every column's count and amount come
+    with its cards (a column with any deal shows at least one card).
+    """
+    shape, values = _shape_and_values(user, wanted)
+    values["per_column"] = per_column
     limits = stall_days(thresholds)
     columns = {s.key: Column(stage=s, stall_days=limits[s.key]) for s in STAGES}
-    totals = select(Deal.stage, func.count(), func.sum(Deal.amount)).where(*conditions).group_by(Deal.stage)
-    for stage_key, count, total in db.session.execute(totals):
-        columns[stage_key].count = count
-        columns[stage_key].total = total or Decimal("0.00")  # summed as whole cents, exact on both databases
-
-    # Rank the matching deals alone (the owner-and-stage index gives them in order), keep each column's first
-    # cards, and only then join their accounts and owners and count their checklists: a rep with thousands of
-    # open deals costs the cards shown, not every deal's join (81 ms → a few ms for 2,400 deals at 1,000,000).
-    ranked = (
-        select(
-            Deal.id.label("deal_id"),
-            func.row_number().over(partition_by=Deal.stage, order_by=(Deal.stage_entered_at, Deal.id)).label("rank"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    shown = select(ranked.c.deal_id).where(ranked.c.rank <= per_column).subquery()
-    touched = and_(Activity.deal_id == Deal.id, Activity.kind.in_(TOUCH_KINDS))
-    calls = select(func.count()).where(touched, Activity.kind == "call").correlate(Deal).scalar_subquery()
-    touches = select(func.count()).where(touched).correlate(Deal).scalar_subquery()
-    rows = db.session.execute(
-        select(
-            Deal.id,
-            Deal.version,
-            Deal.stage,
-            Deal.title,
-            Account.name.label("account_name"),
-            User.name.label("owner_name"),
-            Deal.amount,
-            Deal.currency,
-            Deal.strategy,
-            Deal.next_step,
-            Deal.next_step_due,
-            Deal.stage_entered_at,
-            _items(done_only=True).label("items_done"),
-            _items(done_only=False).label("items_total"),
-            calls.label("calls"),
-            touches.label("touches"),
-        )
-        .join(shown, shown.c.deal_id == Deal.id)
-        .join(Account, Account.id == Deal.account_id)
-        .join(User, User.id == Deal.owner_id)
-        .order_by(Deal.stage_entered_at, Deal.id)
-    )
     zone = team_zone()
-    for row in rows:
-        days = whole_days_since(row.stage_entered_at, today, zone)
-        columns[row.stage].cards.append(
+    rows = db.session.connection().execute(_statement(shape), values)
+    for (
+        deal_id,
+        version,
+        stage,
+        title,
+        account_name,
+        owner_name,
+        cents,
+        currency,
+        strategy,
+        next_step,
+        due,
+        entered,
+        items_done,
+        items_total,
+        calls,
+        touches,
+        stage_count,
+        stage_cents,
+    ) in rows:  # unpacked in the select's order: a few hundred rows by name would cost more than the SQL
+        column = columns[stage]
+        if not column.cards:
+            column.count, column.total = int(stage_count), from_cents(stage_cents)
+        days = max((today - entered.astimezone(zone).date()).days, 0)  # timeutil.whole_days_since, inlined
+        column.cards.append(
             Card(
-                deal_id=row.id,
-                version=row.version,
-                title=row.title,
-                account_name=row.account_name,
-                owner_name=row.owner_name,
-                amount=row.amount,
-                currency=row.currency,
-                strategy=row.strategy,
-                next_step=row.next_step,
-                next_step_due=row.next_step_due,
-                days_in_stage=days,
-                items_done=row.items_done,
-                items_total=row.items_total,
-                stalled=days > limits[row.stage],
-                overdue=row.next_step_due is not None and row.next_step_due < today,
-                calls=row.calls,
-                touches=row.touches,
+                deal_id,
+                version,
+                title,
+                account_name,
+                owner_name,
+                from_cents(cents),
+                currency,
+                strategy,
+                next_step,
+                due,
+                days,
+                items_done,
+                items_total,
+                days > column.stall_days,
+                due is not None and due < today,
+                calls,
+                touches,
             )
         )
     return [columns[key] for key in STAGE_KEYS]
+
+
+def from_cents(cents: int | None) -> Decimal:
+    """Whole cents as money."""
+    return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, get_template_attribute, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from pipeline.auth.models import User
 from pipeline.auth.scope import deals_visible_to
-from pipeline.core.pages import Refusal, actor, strategy_label, today
+from pipeline.core.fragments import FragmentCache, fill, hole
+from pipeline.core.pages import Refusal, actor, locale_code, strategy_label, today
 from pipeline.deals import workflow
-from pipeline.deals.board import BoardFilter, board
+from pipeline.deals.board import BoardFilter, Card, Column, board
 from pipeline.deals.forms import BoardFilterForm
 from pipeline.deals.method import STAGE_KEYS, STRATEGY_KEYS
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
 bp = Blueprint("board", __name__)
+CARDS = FragmentCache(20_000)  # ~1 KB each: a few hundred reps' boards in every language, per process
+COLUMNS = FragmentCache(2_000)  # a column's cards together (up to 50 KB each)
 BACK_TO_BOARD = "board"  # the value of a move form's back_to field when it was sent from the board
 
 
@@ -76,12 +82,49 @@ def render_board(query: str, refused: tuple[int, Refusal] | None = None, status:
         columns=columns,
         refused=refused,
         board_query=query,
-        show_owner=user.is_lead_or_admin,
-        forward_moves={key: workflow.forward_trigger(key) for key in STAGE_KEYS},
-        move_labels={workflow.ADVANCE: _("Advance"), workflow.COMPLETE: _("Complete")},
-        texts=card_texts(),
+        draw_cards=card_drawer(refused, user.is_lead_or_admin, query),
     )
     return page, status
+
+
+def card_drawer(refused: tuple[int, Refusal] | None, show_owner: bool, query: str) -> Callable[..., Markup]:
+    """Draw a column's cards from the process's fragment caches: the same card in the same language is drawn once.
+
+    The key is everything the card shows; the visitor's CSRF token and the board's filter are filled in after.
+    A card showing why its move was just refused is drawn afresh.
+    """
+    macro = get_template_attribute("deals/_card.html", "card_html")
+    texts, locale, csrf = card_texts(), locale_code(), generate_csrf()
+    forward = {key: workflow.forward_trigger(key) for key in STAGE_KEYS}
+    labels = {workflow.ADVANCE: _("Advance"), workflow.COMPLETE: _("Complete")}
+    holes = {"csrf": csrf, "board_query": query}
+
+    def draw(card: Card, column: Column, next_column: Column | None) -> Markup:
+        if refused is not None and refused[0] == card.deal_id:
+            return Markup(macro(card, column, next_column, refused, show_owner, forward, labels, texts, csrf, query))
+        return fill(draw_kept(card, column, next_column), holes)
+
+    def draw_column(column: Column, next_column: Column | None) -> Markup:
+        """A column's cards: kept whole as well, so an unchanged column costs one lookup, not one per card."""
+        if refused is not None and any(c.deal_id == refused[0] for c in column.cards):
+            return Markup("").join(draw(card, column, next_column) for card in column.cards)
+        key = (tuple(column.cards), column.stage.key, next_column and next_column.stage.key, column.stall_days)
+        fragment = COLUMNS.get(
+            (*key, show_owner, locale),
+            lambda: "".join(str(draw_kept(card, column, next_column)) for card in column.cards),
+        )
+        return fill(fragment, holes)
+
+    def draw_kept(card: Card, column: Column, next_column: Column | None) -> str:
+        key = (card, column.stage.key, next_column and next_column.stage.key, column.stall_days, show_owner, locale)
+        return CARDS.get(
+            key,
+            lambda: macro(
+                card, column, next_column, None, show_owner, forward, labels, texts, hole("csrf"), hole("board_query")
+            ),
+        )
+
+    return draw_column
 
 
 def board_url(query: str) -> str:

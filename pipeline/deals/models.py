@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +72,9 @@ class ChecklistTemplate(db.Model):
         return self.label_en if locale.startswith("en") else self.label_zh
 
 
+ROLLUP_PENDING = "rollup_version IS NULL OR rollup_version <> version"
+
+
 class Deal(TimestampMixin, db.Model):
     """A sales opportunity with one account, moving through the five stages."""
 
@@ -99,6 +103,13 @@ class Deal(TimestampMixin, db.Model):
         Index("ix_deals_won_on", "won_on"),
         Index("ix_deals_lost_on", "lost_on"),
         Index("ix_deals_stage_owner_amount", "stage", "owner_id", "amount_cents"),  # the pipeline per stage, index-only
+        # Deals whose share of the kept report figures is not counted as they stand (reports/rollup): few, found fast.
+        Index(
+            "ix_deals_rollup_pending",
+            "id",
+            postgresql_where=text(ROLLUP_PENDING),
+            sqlite_where=text(ROLLUP_PENDING),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +137,9 @@ class Deal(TimestampMixin, db.Model):
     gross_profit: Mapped[Decimal | None] = mapped_column("gross_profit_cents", Money)
     # The deal's id in the CRM it was imported from, so importing the same export twice adds nothing.
     import_ref: Mapped[str | None] = mapped_column(String(120), index=True, unique=True)
+
+    # The version whose share the kept report figures count (reports/rollup); None: never counted.
+    rollup_version: Mapped[int | None] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
 

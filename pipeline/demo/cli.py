@@ -19,6 +19,7 @@ from pipeline.config import sqlite_url
 from pipeline.core.errors import DomainError
 from pipeline.demo.generate import DemoResult, DemoScale, generate
 from pipeline.extensions import db
+from pipeline.reports.rollup.store import refresh
 
 DATABASE_ENV = "PIPELINE_DATABASE_URL"
 DEMO_FILE = "demo.db"
@@ -111,6 +112,7 @@ def demo_command(port: int, host: str, no_serve: bool, seed: int, reset: bool, a
             try:
                 result = generate(DemoScale(accounts=accounts, deals=deals), seed=seed)
                 db.session.commit()
+                refresh(db.session)  # the company's report figures counted, as cron would keep them
             except DomainError as exc:
                 db.session.rollback()
                 raise click.ClickException(f"the demo data was refused: {describe(exc)}") from None

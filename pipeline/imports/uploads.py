@@ -1,6 +1,9 @@
-"""An uploaded file kept between the preview and the confirmation: in the instance folder, under a random token.
+"""An uploaded file kept between the preview and the confirmation, under a random token.
 
 Only the user who uploaded it can use it; it is removed after the import, or after a day if never confirmed.
+The preview and the confirmation are separate requests, which a load balancer may send to different
+instances: the folder is PIPELINE_UPLOAD_DIR, which several instances on several machines must share
+(one network mount), or the instance folder's imports/ when they all run on one machine.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ class Upload:
 
 
 def folder() -> Path:
-    """Where uploads wait: <instance>/imports, readable by the app only."""
-    path = Path(current_app.instance_path) / "imports"
+    """Where uploads wait: PIPELINE_UPLOAD_DIR, else <instance>/imports; readable by the app only."""
+    path = Path(current_app.config["PIPELINE_UPLOAD_DIR"] or Path(current_app.instance_path) / "imports")
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

@@ -16,6 +16,7 @@ from pipeline.deals.models import Deal, StageEvent
 from pipeline.extensions import db
 from pipeline.reports.figures import CENT, Outcomes, StageTotals, from_cents, open_totals
 from pipeline.reports.periods import Period
+from pipeline.reports.rollup.reads import Kept, read_kept
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.snapshot import pipeline_at
 from pipeline.reports.sql import DEAL_CENTS, quantiles, seconds_between
@@ -81,6 +82,10 @@ def scoped_events(query: Select[Any], scope: ReportScope) -> Select[Any]:
 
 def stays(scope: ReportScope, period: Period) -> dict[str, tuple[int, float | None, float | None]]:
     """Per stage, the stays that ended in the period: how many, and the median and 90th-percentile days."""
+    if scope.whole_company:
+        kept = read_kept(db.session, lambda k: _kept_stays(k, period))
+        if kept is not None:
+            return kept
     days = (seconds_between(StageEvent.at, StageEvent.from_entered_at) / DAY_SECONDS).label("days")
     ended = scoped_events(
         select(StageEvent.from_stage.label("stage"), days).where(
@@ -101,6 +106,10 @@ def conversion(scope: ReportScope, period: Period) -> list[Conversion]:
     One pass over the history since the period began: per deal, the id of its first entry to each stage inside
     the period and the ids of its latest moves on or out; a later id means it happened after that entry.
     """
+    if scope.whole_company:
+        kept = read_kept(db.session, lambda k: _kept_conversion(k, period))
+        if kept is not None:
+            return kept
     stages = list(pairwise(STAGE_KEYS))  # (X, X+1) for 确认 … 成交
     e = StageEvent
     columns: list[Any] = []
@@ -171,12 +180,20 @@ def outcomes_by(scope: ReportScope, period: Period, key: Any = None) -> dict[Any
 
 def outcomes(scope: ReportScope, period: Period) -> Outcomes:
     """What the period decided for the scope: won, lost, win rate, average won size and sales cycle."""
+    if scope.whole_company:
+        kept = read_kept(db.session, lambda k: _kept_outcomes(k, period))
+        if kept is not None:
+            return kept
     return outcomes_by(scope, period)[None]
 
 
 def funnel(scope: ReportScope, period: Period, now: datetime | None = None) -> Funnel:
     """The funnel of a period: the pipeline where it ends, the stays that ended in it, conversion and outcomes."""
     moment = min(period.end(), now or utcnow())
+    if scope.whole_company:
+        kept = read_kept(db.session, lambda k: _kept_funnel(k, period, moment))
+        if kept is not None:
+            return kept
     by_stage = pipeline_at(scope, moment)
     ended = stays(scope, period)
     converted = {c.stage: c for c in conversion(scope, period)}
@@ -184,3 +201,39 @@ def funnel(scope: ReportScope, period: Period, now: datetime | None = None) -> F
         FunnelStage(key, by_stage[key], *ended.get(key, (0, None, None)), converted.get(key)) for key in STAGE_KEYS
     ]
     return Funnel(period, stages, outcomes(scope, period), open_totals(by_stage))
+
+
+# ---- The whole company's figures from the kept counts (reports/rollup) --------------------------------------
+
+
+def _kept_stays(kept: Kept, period: Period) -> dict[str, tuple[int, float | None, float | None]]:
+    return {stage: (f.count, f.median, f.p90) for stage, f in kept.stays(period.first, period.last).items()}
+
+
+def _kept_conversion(kept: Kept, period: Period) -> list[Conversion]:
+    return [
+        Conversion(stage, f.entered, f.reached, f.lost) for stage, f in kept.entries(period.first, period.last).items()
+    ]
+
+
+def _kept_outcomes(kept: Kept, period: Period) -> Outcomes:
+    o = kept.outcomes(period.first, period.last)
+    if not o.won and not o.lost:
+        return Outcomes()
+    return Outcomes(
+        won=o.won,
+        won_amount=from_cents(o.won_cents),
+        lost=o.lost,
+        lost_amount=from_cents(o.lost_cents),
+        cycle_days=o.cycle_days,
+    )
+
+
+def _kept_funnel(kept: Kept, period: Period, moment: datetime) -> Funnel:
+    by_stage = pipeline_at(ReportScope(), moment, now_totals=kept.stage_totals())
+    ended = _kept_stays(kept, period)
+    converted = {c.stage: c for c in _kept_conversion(kept, period)}
+    stages = [
+        FunnelStage(key, by_stage[key], *ended.get(key, (0, None, None)), converted.get(key)) for key in STAGE_KEYS
+    ]
+    return Funnel(period, stages, _kept_outcomes(kept, period), open_totals(by_stage))

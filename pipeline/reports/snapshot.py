@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,21 +13,32 @@ from pipeline.deals.method import STAGE_KEYS
 from pipeline.deals.models import Deal, StageEvent
 from pipeline.extensions import db
 from pipeline.reports.figures import StageTotals, stage_totals
+from pipeline.reports.rollup.reads import read_kept
 from pipeline.reports.scope import ReportScope
 from pipeline.reports.sql import DEAL_CENTS, cents, raw_cents
 
 
-def pipeline_at(scope: ReportScope, moment: datetime) -> dict[str, StageTotals]:
+def pipeline_at(
+    scope: ReportScope, moment: datetime, now_totals: Mapping[str, tuple[int, int]] | None = None
+) -> dict[str, StageTotals]:
     """Each stage's count, amount and weighted amount at `moment`, reading only the history after it."""
-    return pipelines_at(scope, [moment])[0]
+    return pipelines_at(scope, [moment], now_totals)[0]
 
 
-def pipelines_at(scope: ReportScope, moments: Sequence[datetime]) -> list[dict[str, StageTotals]]:
-    """The pipeline at each of several moments, in one pass over the history since the earliest of them."""
+def pipelines_at(
+    scope: ReportScope, moments: Sequence[datetime], now_totals: Mapping[str, tuple[int, int]] | None = None
+) -> list[dict[str, StageTotals]]:
+    """The pipeline at each of several moments, in one pass over the history since the earliest of them.
+
+    Today's totals are the kept ones for the whole company (reports/rollup), else summed from the deals;
+    `now_totals` passes them in when the caller has already read them.
+    """
     ordered = sorted(set(moments))
     found: list[dict[str, list[int]]] = [{} for _ in ordered]
-    now: dict[str, list[int]] = {}
-    for _owner, bucket, stage, count, total in _staged(scope, ordered, by_owner=False):
+    if now_totals is None and scope.whole_company:
+        now_totals = read_kept(db.session, lambda kept: kept.stage_totals())
+    now: dict[str, list[int]] = {k: [n, c] for k, (n, c) in (now_totals or {}).items()}
+    for _owner, bucket, stage, count, total in _staged(scope, ordered, by_owner=False, today=now_totals is None):
         target = now if bucket == len(ordered) else found[bucket]
         target[stage] = [count, total]
     results: dict[datetime, dict[str, StageTotals]] = {}
@@ -55,16 +66,19 @@ def pipelines_by_owner(scope: ReportScope, moment: datetime) -> dict[int, dict[s
 
 
 def _staged(
-    scope: ReportScope, moments: Sequence[datetime], *, by_owner: bool
+    scope: ReportScope, moments: Sequence[datetime], *, by_owner: bool, today: bool = True
 ) -> list[tuple[int | None, int, str, int, int]]:
     """(owner or None, bucket, stage, count, cents) rows of `staged_query`."""
-    rows = db.session.execute(staged_query(scope, moments, by_owner=by_owner)).all()
+    rows = db.session.execute(staged_query(scope, moments, by_owner=by_owner, today=today)).all()
     return [(owner, int(bucket), stage, int(n or 0), int(c or 0)) for owner, bucket, stage, n, c in rows]
 
 
-def staged_query(scope: ReportScope, moments: Sequence[datetime], *, by_owner: bool = False) -> Select[Any]:
-    """Today's deals per stage (bucket len(moments)), and the steps after the earliest moment taken back, per
-    bucket: bucket i holds the steps between moments[i] and moments[i + 1] (moments ascending).
+def staged_query(
+    scope: ReportScope, moments: Sequence[datetime], *, by_owner: bool = False, today: bool = True
+) -> Select[Any]:
+    """Today's deals per stage (bucket len(moments); left out with `today=False`), and the steps after the
+    earliest moment taken back, per bucket: bucket i holds the steps between moments[i] and moments[i + 1]
+    (moments ascending).
 
     Every change to the pipeline is a step: a move takes its amount (the deal's amount then, kept on the history
     row) out of one stage and into another, creation puts it into 确认, an amount change swaps the old amount
@@ -119,7 +133,7 @@ def staged_query(scope: ReportScope, moments: Sequence[datetime], *, by_owner: b
         .where(scope.deals(), Deal.stage.in_(STAGE_KEYS))
         .group_by(*([Deal.owner_id] if by_owner else []), Deal.stage)
     )
-    parts = union_all(now, left, entered, repriced).subquery()
+    parts = union_all(*([now] if today else []), left, entered, repriced).subquery()
     return (
         # Repricings of deals then 完结 or 输单 come out as those states' rows: the callers read the five stages.
         select(parts.c.owner, parts.c.bucket, parts.c.stage, func.sum(parts.c.n), func.sum(parts.c.cents)).group_by(

@@ -177,7 +177,8 @@ def _newest(scope: ReportScope, period: Period) -> dict[str, list[Change]]:
         changes.c.seq,
         func.row_number().over(partition_by=changes.c.kind, order_by=newest_first).label("n"),
     ).subquery()
-    shown = select(ranked.c.kind, ranked.c.source, ranked.c.seq).where(ranked.c.n <= ROWS_PER_KIND).subquery()
+    # A CTE: both halves of the details read it, and PostgreSQL then ranks the week once, not once per half.
+    shown = select(ranked.c.kind, ranked.c.source, ranked.c.seq).where(ranked.c.n <= ROWS_PER_KIND).cte("shown")
     found: dict[str, list[Change]] = {kind: [] for kind in KINDS}
     for row in db.session.execute(_details(shown, newest_first=True)):
         found[row[0]].append(_change(row))

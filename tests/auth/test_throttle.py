@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,11 +12,10 @@ from flask.testing import FlaskClient
 from pipeline import create_app
 from pipeline.auth import views
 from pipeline.extensions import db
-from tests.conftest import People
+from tests.conftest import CLOSED_PORT_URL, REDIS_URL, People
 
 ACCOUNT_LIMIT, ADDRESS_LIMIT = 3, 5
 WAIT_MESSAGE = "登录失败次数过多，请等待 15 分钟后再试。"
-REDIS_URL = "redis://127.0.0.1:6379"
 
 
 @pytest.fixture
@@ -101,12 +98,14 @@ def test_signing_in_clears_the_accounts_failures(client: FlaskClient, people: Pe
     assert sign_in(client, "rep@example.com", "rep-pass-1").status_code == 302
 
 
+@pytest.mark.parametrize("setting", ["PIPELINE_REDIS_URL", "PIPELINE_RATELIMIT_STORAGE"])
 def test_an_unreachable_counter_store_does_not_lock_everybody_out(
-    database_url: str, people: People, caplog: pytest.LogCaptureFixture
+    database_url: str, people: People, caplog: pytest.LogCaptureFixture, setting: str
 ) -> None:
-    other = _instance(database_url, {"PIPELINE_RATELIMIT_STORAGE": "redis://127.0.0.1:1"})  # nothing listens there
+    other = _instance(database_url, {setting: CLOSED_PORT_URL})
     try:
         with caplog.at_level(logging.ERROR, logger="pipeline.auth.throttle"):
+            fail(other.test_client(), "rep@example.com", ACCOUNT_LIMIT + 1)  # not counted, so never refused
             assert sign_in(other.test_client(), "rep@example.com", "rep-pass-1").status_code == 302
         assert "unreachable" in caplog.text
     finally:
@@ -143,25 +142,18 @@ def _close(app: Flask) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own on the local Redis, its keys removed afterwards."""
-    redis = pytest.importorskip("redis")
-    server = redis.Redis.from_url(REDIS_URL)
-    try:
-        server.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    prefix = f"pipeline-test-{uuid.uuid4().hex}"
-    yield prefix
-    keys = list(server.scan_iter(match=f"*{prefix}*"))
-    if keys:
-        server.delete(*keys)
-    server.close()
-
-
-def test_two_app_instances_share_the_counts_through_redis(database_url: str, people: People, redis_prefix: str) -> None:
-    shared = {"PIPELINE_RATELIMIT_STORAGE": REDIS_URL, "PIPELINE_RATELIMIT_KEY_PREFIX": redis_prefix}
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"PIPELINE_REDIS_URL": REDIS_URL, "PIPELINE_REDIS_KEY_PREFIX": "{prefix}"},
+        {"PIPELINE_RATELIMIT_STORAGE": REDIS_URL, "PIPELINE_RATELIMIT_KEY_PREFIX": "{prefix}"},  # as before Redis URL
+    ],
+    ids=["redis-url", "ratelimit-storage"],
+)
+def test_two_app_instances_share_the_counts_through_redis(
+    database_url: str, people: People, redis_prefix: str, settings: dict[str, str]
+) -> None:
+    shared = {name: value.format(prefix=redis_prefix) for name, value in settings.items()}
     first, second = _instance(database_url, shared), _instance(database_url, shared)
     try:
         fail(first.test_client(), "rep@example.com", ACCOUNT_LIMIT - 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from pipeline import create_app
 from pipeline.accounts.models import Contact
 from pipeline.auth.models import User
 from pipeline.core.audit import AuditEvent
@@ -172,3 +173,64 @@ class TestLimits:
         form = client.get("/imports/contacts").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
         assert upload(client, small, csrf_token=token).status_code == 302
+
+
+class TestSeveralInstances:
+    """A load balancer may send the upload to one instance and the preview and confirmation to another."""
+
+    @pytest.fixture
+    def other_instance(self, app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[[str], Flask]]:
+        """A second app on the same database with its own instance folder, as on another machine."""
+        made: list[Flask] = []
+
+        def make(upload_dir: str) -> Flask:
+            other = create_app({**app.config, "PIPELINE_UPLOAD_DIR": upload_dir})
+            other.instance_path = str(tmp_path / f"instance-{len(made) + 2}")
+            made.append(other)
+            return other
+
+        yield make
+        for other in made:
+            with other.app_context():
+                db.engine.dispose()
+
+    def signed_in_elsewhere(self, other: Flask, client: FlaskClient) -> FlaskClient:
+        """The same browser (its session cookie) talking to the other instance."""
+        there = other.test_client()
+        cookie = client.get_cookie("session")
+        assert cookie is not None
+        there.set_cookie("session", cookie.value)
+        return there
+
+    def test_with_a_shared_upload_dir_another_instance_previews_and_imports(
+        self,
+        app: Flask,
+        browser: Callable[[User], FlaskClient],
+        people: People,
+        tmp_path: Path,
+        other_instance: Callable[[str], Flask],
+    ) -> None:
+        shared = str(tmp_path / "shared-uploads")
+        app.config["PIPELINE_UPLOAD_DIR"] = shared
+        here = browser(people.rep)
+        token = token_of(upload(here, write_csv(tmp_path / "通讯录.csv", ROWS)))
+        assert any(Path(shared).iterdir()) and not (Path(app.instance_path) / "imports").exists()
+        there = self.signed_in_elsewhere(other_instance(shared), here)
+        body = there.get(f"/imports/contacts/preview?upload={token}").get_data(as_text=True)
+        assert cell(body, "count-create") == "2"
+        columns = re.search(r'name="columns" type="hidden" value="([^"]*)"', body).group(1)
+        done = there.post("/imports/contacts/confirm", data={"upload": token, "columns": columns})
+        assert done.status_code == 302 and contact_count() == 2  # 张伟 twice: created once, merged once
+        assert not any(Path(shared).iterdir())  # confirmed on one instance, gone for all
+
+    def test_without_one_the_other_instance_cannot_find_the_upload(
+        self,
+        browser: Callable[[User], FlaskClient],
+        people: People,
+        tmp_path: Path,
+        other_instance: Callable[[str], Flask],
+    ) -> None:
+        here = browser(people.rep)
+        token = token_of(upload(here, write_csv(tmp_path / "x.csv", ROWS)))
+        there = self.signed_in_elsewhere(other_instance(""), here)
+        assert there.get(f"/imports/contacts/preview?upload={token}").status_code == 404

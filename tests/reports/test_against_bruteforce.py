@@ -12,6 +12,7 @@ rolls back, so the next one starts from the same people and an empty pipeline.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -213,8 +214,13 @@ def act(cast: Cast, deal: Deal, step: Step, at: datetime) -> None:
         services.update_deal(cast.people.admin, deal, {"owner_id": new_owner.id}, None, at=at)
 
 
-def build(cast: Cast, make_account: Any, deals: list[Plan]) -> None:
-    """Open and work each deal at strictly increasing moments of its own, all before NOW."""
+def build(cast: Cast, make_account: Any, deals: list[Plan], between: Callable[[], None] | None = None) -> None:
+    """Open and work each deal at strictly increasing moments of its own, all before NOW.
+
+    With `between`, every deal is opened and does the first half of its steps, then `between` is called, then
+    every deal does the rest (so something may look at all of them half-way, as test_rollup counts them).
+    """
+    later: list[tuple[Deal, list[tuple[Step, datetime]]]] = []
     for n, plan in enumerate(deals):
         times = sorted(t for t in {plan.when, *(s.when for s in plan.steps)} if t < NOW)
         if not times:
@@ -225,8 +231,16 @@ def build(cast: Cast, make_account: Any, deals: list[Plan]) -> None:
             fields["expected_close_date"] = local_day(times[0]) + timedelta(days=plan.close_in)
         account = make_account(owner, name=f"随机客户{n}")
         deal = services.create_deal(owner, account, f"随机项目{n}", at=times[0], **fields)
-        for step, at in zip(plan.steps, times[1:], strict=False):
+        steps = list(zip(plan.steps, times[1:], strict=False))
+        now = steps if between is None else steps[: len(steps) // 2]
+        for step, at in now:
             act(cast, deal, step, at)
+        later.append((deal, steps[len(now) :]))
+    if between is not None:
+        between()
+        for deal, rest in later:
+            for step, at in rest:
+                act(cast, deal, step, at)
 
 
 # ---- Comparing -----------------------------------------------------------------------------------------------
