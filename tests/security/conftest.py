@@ -26,6 +26,9 @@ UNWALKED = {"static", "care.calendar_feed"}  # a file of ours; the feed is opene
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Columns a read may touch on purpose: when an API token was last used (coarse, tests/auth: a 5-minute resolution).
 READ_MAY_TOUCH = {("api_tokens", "last_used_at")}
+# The kept report figures (pipeline/reports/rollup) are a derived cache a report page may fold pending deals into
+# while it reads: the rollup_* tables and the deal's mark of what was counted. No user-visible record changes.
+DERIVED_CACHE_PREFIX, DERIVED_CACHE_COLUMNS = "rollup_", {("deals", "rollup_version")}
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -58,6 +61,12 @@ def fingerprint(skip_tables: frozenset[str] = frozenset(), skip_columns: set[tup
         state[table.name] = (len(rows), digest)
     db.session.rollback()
     return state
+
+
+def source_fingerprint() -> dict:
+    """The fingerprint of every record a user could see change: all but the audit log and the report cache."""
+    cache = frozenset(t.name for t in db.metadata.sorted_tables if t.name.startswith(DERIVED_CACHE_PREFIX))
+    return fingerprint(cache | {"audit_events"}, READ_MAY_TOUCH | DERIVED_CACHE_COLUMNS)
 
 
 def changed(before: dict, after: dict) -> list[str]:
@@ -115,5 +124,6 @@ __all__ = [
     "new_browser",
     "routes",
     "sign_in",
+    "source_fingerprint",
     "url_for_rule",
 ]

@@ -50,6 +50,18 @@ NOT_USER_TEXT = {
     "deal_checklist_items": {"item_key", "stage"},
     "satisfaction_surveys": {"occasion"},
     "stage_events": {"from_stage", "to_stage", "trigger", "lost_reason_key"},
+    # the kept report figures (reports/rollup): stage codes copied from the deals, the server's time zone name
+    "rollup_state": {"zone"},
+    **{
+        table: {"stage"}
+        for table in (
+            "rollup_deals",
+            "rollup_stays",
+            "rollup_stay_counts",
+            "rollup_entry_counts",
+            "rollup_stage_totals",
+        )
+    },
 }
 # User text that no page shows (the API answers it as JSON, which is not HTML): still checked never to appear raw.
 NOT_ON_A_PAGE = {("api_tokens", "name"), ("deals", "import_ref")}
