@@ -54,8 +54,15 @@ class SessionCookies(SecureCookieSessionInterface):
         return HOST_PREFIX + name if prefixable and self.get_cookie_path(app) == "/" else name
 
 
-def _cross_origin_opener(response: Response) -> Response:
-    """No page another site opens may script our window, nor ours theirs (tabnabbing)."""
+# Sent by us, not Talisman: Talisman believes any X-Forwarded-Proto, and only ProxyFix may (PIPELINE_TRUSTED_PROXIES).
+STRICT_TRANSPORT_SECURITY = f"max-age={ONE_YEAR_IN_SECS}; includeSubDomains"
+
+
+def _headers_talisman_leaves(response: Response) -> Response:
+    """HSTS on answers to HTTPS requests only; and no page another site opens may script our window, nor ours
+    theirs (tabnabbing)."""
+    if served_over_https():
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     return response
 
@@ -76,9 +83,7 @@ def init_app(app: Flask) -> None:
         frame_options=DENY,
         referrer_policy=REFERRER_POLICY,
         permissions_policy=PERMISSIONS_POLICY,
-        strict_transport_security=True,  # sent only on HTTPS responses
-        strict_transport_security_max_age=ONE_YEAR_IN_SECS,
-        strict_transport_security_include_subdomains=True,
+        strict_transport_security=False,  # _headers_talisman_leaves sends it, on HTTPS as ProxyFix judges it
         x_content_type_options=True,
     )
-    app.after_request(_cross_origin_opener)
+    app.after_request(_headers_talisman_leaves)

@@ -87,3 +87,25 @@ def test_signing_in_sets_no_remember_me_cookie(client: FlaskClient, people: Peop
     )
     names = {h.split("=", 1)[0] for h in response.headers.getlist("Set-Cookie")}
     assert names == {"__Host-session"}
+
+
+@pytest.mark.parametrize("hops", [1, 0], ids=["trusted-proxy", "no-proxy-trusted"])
+def test_behind_a_trusted_proxy_https_is_what_the_proxy_says(database_url: str, hops: int) -> None:
+    """V3.3.1 and HSTS behind nginx (PIPELINE_TRUSTED_PROXIES=1): a request nginx forwarded as X-Forwarded-Proto:
+    https gets the Secure __Host- cookie and Strict-Transport-Security; with no proxy trusted, a client sending that
+    header itself over plain http gets neither (and a cookie its plain-http browser can still use)."""
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "t", "PIPELINE_TRUSTED_PROXIES": hops}
+    )
+    response = app.test_client().get(
+        "/login", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-Proto": "https"}
+    )
+    cookie = session_cookie(response)
+    if hops:
+        assert cookie.startswith("__Host-session=") and "Secure" in attributes(cookie)
+        assert response.headers["Strict-Transport-Security"] == "max-age=31556926; includeSubDomains"
+    else:
+        assert cookie.startswith("session=") and "Secure" not in attributes(cookie)
+        assert "Strict-Transport-Security" not in response.headers
+    with app.app_context():
+        db.engine.dispose()
