@@ -18,15 +18,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from flask_login import current_user
 from sqlalchemy import select
 
 from pipeline.auth.api import TOKEN_REFUSED
-from pipeline.auth.scope import OUT_OF_REACH
+from pipeline.auth.scope import OUT_OF_REACH, visible_deal
 from pipeline.auth.services import issue_token
 from pipeline.auth.views import SIGN_IN_REFUSED, SIGNED_IN, SIGNED_OUT
 from pipeline.core.audit import ANONYMOUS, MAX_TEXT, AuditEvent
 from pipeline.deals import services as deal_services
-from pipeline.deals.models import StageEvent
+from pipeline.deals.models import Deal, StageEvent
 from pipeline.extensions import db
 from tests.conftest import People
 from tests.security.conftest import Records, routes, url_for_rule
@@ -155,6 +156,59 @@ def test_asking_for_a_record_out_of_reach_is_logged_with_who_and_what(
     ]
     assert all((e.user_id, e.actor) == (people.rep.id, "rep@example.com") for e in logged)
     assert logged[0].details["path"] == f"/deals/{outsider.deal.id}"
+
+
+def test_a_refusal_is_committed_on_its_own_while_the_refused_request_is_rolled_back(
+    app: Flask, people: People, world: dict[str, Records]
+) -> None:
+    """V16.3.2 with nothing half-written: a request that changed a record, then asked for one out of reach, answers
+    404; its change is rolled back and the refusal alone is committed, in a transaction of its own."""
+    own, outsider = world["rep"].deal, world["outsider"].deal
+    title = own.title
+
+    def half_done() -> str:  # a route that writes before it reaches for a record it may not see
+        db.session.get(Deal, own.id).title = "半途的修改"
+        db.session.flush()
+        visible_deal(current_user, outsider.id)
+        return "unreachable"
+
+    app.add_url_rule("/tests/half-done", "tests_half_done", half_done, methods=["POST"])
+    client = app.test_client()
+    client.post("/login", data={"email": "rep@example.com", "password": "rep-pass-1"})
+    assert client.post("/tests/half-done").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Deal, own.id).title == title
+    [logged] = events(OUT_OF_REACH)
+    assert (logged.user_id, logged.details["record"], logged.details["path"]) == (
+        people.rep.id,
+        "deal",
+        "/tests/half-done",
+    )
+
+
+def test_an_edit_naming_an_account_out_of_reach_changes_nothing_and_is_logged(
+    client: FlaskClient, people: People, world: dict[str, Records], token_for: Callable[..., Any]
+) -> None:
+    """V16.3.2 through a real route: an API edit of the rep's own deal that moves it to another team's account is
+    refused (422 naming account_id), none of its fields change, and the reach for that account is logged."""
+    own, foreign = world["rep"].deal, world["outsider"].account
+    title, version = own.title, own.version
+    response = client.patch(
+        f"/api/v1/deals/{own.id}",
+        json={"version": version, "title": "改了标题", "account_id": foreign.id},
+        headers=token_for(people.rep),
+    )
+    assert response.status_code == 422 and "account_id" in response.get_data(as_text=True)
+    db.session.expire_all()
+    deal = db.session.get(Deal, own.id)
+    assert (deal.title, deal.version, deal.account_id) == (title, version, world["rep"].account.id)
+    [logged] = events(OUT_OF_REACH)
+    assert (logged.via, logged.user_id, logged.details["record"], logged.details["id"]) == (
+        "api",
+        people.rep.id,
+        "account",
+        str(foreign.id),
+    )
 
 
 def test_a_404_that_names_no_record_is_not_logged_and_paths_are_cut(client: FlaskClient, people: People) -> None:
