@@ -20,7 +20,7 @@ def _template_folder() -> str:
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `test_config` overrides any setting."""
     from pipeline import config
-    from pipeline.core import database, markdown, pages, web
+    from pipeline.core import database, markdown, pages, security, web
     from pipeline.extensions import api, babel, csrf, db, login_manager, migrate
 
     app = web.PipelineFlask(__name__, instance_relative_config=True, template_folder=_template_folder())
@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
     web.trust_proxies(app)
+    security.init_app(app)
     pages.init_app(app)
     markdown.init_app(app)
     _register_features(app)

@@ -116,7 +116,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
             "info": {"description": "商机管道 pipeline API v1. Authenticate with `Authorization: Bearer <token>`."},
         },
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        # Cookies scripts cannot read and other sites' forms do not carry; HTTPS-only with PIPELINE_SECURE_COOKIES=1.
+        # Cookies scripts cannot read and other sites' forms do not carry. The session cookie is Secure (and named
+        # __Host-session) by itself whenever the request came over HTTPS (core/security.py); PIPELINE_SECURE_COOKIES=1
+        # forces Secure on plain HTTP too. Sign-in offers no "remember me", so no remember cookie is ever set.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": flag("PIPELINE_SECURE_COOKIES"),

@@ -9,9 +9,11 @@ from pipeline.auth import api_limits
 from pipeline.auth.models import User
 from pipeline.auth.scope import check_records_in_url
 from pipeline.auth.services import token_digest, user_for_token
+from pipeline.core import audit
 from pipeline.core.web import wants_json
 from pipeline.extensions import csrf
 
+TOKEN_REFUSED = "api.token_refused"
 GUARDED: set[str] = set()  # the blueprints whose every route needs a token (their calls are counted per token)
 
 
@@ -31,6 +33,7 @@ def require_token() -> Response | None:
         )
     user = user_for_token(token.strip())
     if user is None:
+        audit.refused(TOKEN_REFUSED)  # the token itself is a secret: never logged
         return _anonymous_refusal() or _unauthorized("this API token is unknown, revoked, or its user is disabled")
     refused = api_limits.refusal(api_limits.TOKEN, token_digest(token.strip()), user.email)
     if refused is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 
 import click
@@ -12,15 +14,33 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from pipeline.auth.models import Role, Team, User
-from pipeline.auth.services import create_user, disable_user, issue_token, set_password
+from pipeline.auth.services import create_user, disable_user, issue_token, revoke_tokens, set_password
 from pipeline.cli import describe, one_transaction, table
+from pipeline.core.audit import AuditEvent, record
 from pipeline.core.database import current_revision, head_revision
 from pipeline.core.errors import DomainError, InvalidInput, NotFound
 from pipeline.extensions import db
 
 ADMIN_PASSWORD_ENV = "PIPELINE_ADMIN_PASSWORD"
 
-users = AppGroup("users", help="Add and list the people who use the pipeline; issue API tokens.")
+users = AppGroup("users", help="Add and list the people who use the pipeline; issue and revoke API tokens.")
+
+# Every change to who may do what is in the audit log, with the operating-system account that ran the command.
+USER_CREATED, USER_DISABLED, PASSWORD_SET = "user.create", "user.disable", "user.password"
+TOKEN_ISSUED, TOKEN_REVOKED = "token.issue", "token.revoke"
+
+
+def _granted(user: User) -> None:
+    """Log a new user: their role, team and whether they may sign in with a password."""
+    record(
+        USER_CREATED,
+        via="cli",
+        subject=user.email,
+        subject_id=user.id,
+        role=user.role,
+        team=user.team.name if user.team else None,
+        password=user.password_hash is not None,
+    )
 
 
 def _interactive() -> bool:
@@ -73,6 +93,7 @@ def init_command(admin_email: str | None, admin_name: str, admin_password: str |
     password = _admin_password(admin_password)
     try:
         admin = create_user(admin_email, admin_name, Role.ADMIN, password=password)
+        _granted(admin)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -93,6 +114,7 @@ def create_command(email: str, name: str, role: str, team: str | None, password:
     if team is not None and not team.strip():
         raise InvalidInput({"team": "a team name cannot be blank"})
     user = create_user(email, name, role, team=team, password=password, locale=locale)
+    _granted(user)
     team_note = f", team {user.team.name}" if user.team else ""
     click.echo(f"created {user.role} {user.email} ({user.name}{team_note})")
 
@@ -106,7 +128,32 @@ def token_command(email: str, token_name: str) -> None:
     user = user_by_email(email)
     if not user.active:
         raise click.ClickException(f"user {user.email} is disabled; a token would not work")
-    click.echo(issue_token(user, token_name))
+    token = issue_token(user, token_name)
+    record(TOKEN_ISSUED, via="cli", subject=user.email, subject_id=user.id, name=token_name)
+    click.echo(token)
+
+
+@users.command("revoke")
+@click.argument("email")
+@click.option("--name", "token_name", help="Revoke only the tokens with this name (as given to `users token`).")
+@one_transaction
+def revoke_command(email: str, token_name: str | None) -> None:
+    """Revoke a user's API tokens (all of them, or those of one name); calls with them are refused at once."""
+    user = user_by_email(email)
+    revoked = revoke_tokens(user, token_name)
+    if not revoked:
+        raise click.ClickException(
+            f"{user.email} has no API token in force" + (f" named {token_name!r}" if token_name is not None else "")
+        )
+    record(
+        TOKEN_REVOKED,
+        via="cli",
+        subject=user.email,
+        subject_id=user.id,
+        tokens=[t.id for t in revoked],
+        name=token_name,
+    )
+    click.echo(f"revoked {len(revoked)} API token(s) of {user.email}")
 
 
 @users.command("list")
@@ -136,6 +183,7 @@ def disable_command(email: str) -> None:
         click.echo(f"{user.email} is already disabled")
         return
     disable_user(user)
+    record(USER_DISABLED, via="cli", subject=user.email, subject_id=user.id)
     click.echo(f"disabled {user.email}")
 
 
@@ -151,10 +199,48 @@ def password_command(email: str, password: str | None) -> None:
             raise click.ClickException("no password: pass --password or run this at a terminal")
         password = str(click.prompt("New password", hide_input=True, confirmation_prompt=True))
     set_password(user, password)
+    record(PASSWORD_SET, via="cli", subject=user.email, subject_id=user.id)
     click.echo(f"changed the password of {user.email}; their open sessions have ended")
 
 
+_C1_CONTROLS = re.compile("[\x7f-\x9f]")  # JSON escapes C0 controls itself; DEL and C1 (CSI, …) too, here
+
+
+def _printable(text: str) -> str:
+    """JSON text with DEL and the C1 controls \\u-escaped as well, so no byte of it is a terminal command."""
+    return _C1_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@click.command("audit")
+@click.option("--action", help="Only this action, or every action under a prefix ending in '.', such as 'auth.'.")
+@click.option("--actor", help="Only the entries of this actor: a user's e-mail, 'anonymous', or 'cli:<account>'.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000), help="How many, newest first.")
+@one_transaction
+def audit_command(action: str | None, actor: str | None, limit: int) -> None:
+    """Show the audit log, newest first: when (UTC), who, how, what, and the details (as JSON, control characters
+    escaped, so nothing a request wrote can rewrite the terminal)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(
+            AuditEvent.action.startswith(action) if action.endswith(".") else AuditEvent.action == action
+        )
+    if actor:
+        query = query.where(AuditEvent.actor == actor.strip().lower())
+    rows = [
+        (
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.via,
+            e.action,
+            _printable(json.dumps(e.details, ensure_ascii=False, sort_keys=True, separators=(",", ":"))),
+        )
+        for e in db.session.scalars(query)
+    ]
+    click.echo(table(("at (UTC)", "actor", "via", "action", "details"), rows))
+
+
 def register(app: Flask) -> None:
-    """Attach `init` and `users` to `app.cli`."""
+    """Attach `init`, `users` and `audit` to `app.cli`."""
     app.cli.add_command(init_command)
     app.cli.add_command(users)
+    app.cli.add_command(audit_command)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import has_request_context
 from sqlalchemy import ColumnElement, select, true
 
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import Role, User
 from pipeline.care.models import Complaint, SatisfactionSurvey
+from pipeline.core import audit
 from pipeline.core.errors import Forbidden, NotFound
 from pipeline.core.models import is_id
 from pipeline.deals.models import Deal
@@ -34,11 +36,24 @@ def accounts_visible_to(user: User) -> ColumnElement[bool]:
     return _owned_by_visible(Account.owner_id, user)
 
 
+OUT_OF_REACH = "access.out_of_reach"
+
+
+def out_of_reach(kind: str, record_id: object, message: str | None = None) -> NotFound:
+    """The NotFound to raise for a record the user may not see (or that does not exist), logged as a failed access.
+
+    The log says which record was asked for, by whom and where; the answer says no more than "not found".
+    """
+    if has_request_context():
+        audit.refused(OUT_OF_REACH, record=kind, id=audit.clipped(record_id))
+    return NotFound(message or f"{kind} {record_id} not found")
+
+
 def visible_deal(user: User, deal_id: int) -> Deal:
     """The deal if `user` may see it; otherwise NotFound, exactly as if it did not exist."""
     deal = db.session.scalar(select(Deal).where(Deal.id == deal_id, deals_visible_to(user))) if is_id(deal_id) else None
     if deal is None:
-        raise NotFound(f"deal {deal_id} not found")
+        raise out_of_reach("deal", deal_id)
     return deal
 
 
@@ -50,7 +65,7 @@ def visible_account(user: User, account_id: int) -> Account:
         else None
     )
     if account is None:
-        raise NotFound(f"account {account_id} not found")
+        raise out_of_reach("account", account_id)
     return account
 
 
@@ -64,7 +79,7 @@ def visible_contact(user: User, contact_id: int) -> Contact:
         else None
     )
     if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
+        raise out_of_reach("contact", contact_id)
     return contact
 
 
@@ -90,7 +105,7 @@ def visible_complaint(user: User, complaint_id: int) -> Complaint:
         else None
     )
     if complaint is None:
-        raise NotFound(f"complaint {complaint_id} not found")
+        raise out_of_reach("complaint", complaint_id)
     return complaint
 
 
@@ -104,7 +119,7 @@ def visible_survey(user: User, survey_id: int) -> SatisfactionSurvey:
         else None
     )
     if survey is None:
-        raise NotFound(f"satisfaction survey {survey_id} not found")
+        raise out_of_reach("survey", survey_id, f"satisfaction survey {survey_id} not found")
     return survey
 
 

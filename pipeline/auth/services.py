@@ -148,6 +148,17 @@ def issue_token(user: User, name: str = "") -> str:
     return token
 
 
+def revoke_tokens(user: User, name: str | None = None) -> list[ApiToken]:
+    """Revoke the user's API tokens still in force (only those called `name` when given); they stop working at once."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    tokens = list(db.session.scalars(query.where(ApiToken.name == name) if name is not None else query))
+    now = utcnow()
+    for row in tokens:
+        row.revoked_at = now
+    db.session.flush()
+    return tokens
+
+
 def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     row = db.session.scalar(

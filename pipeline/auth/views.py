@@ -20,6 +20,7 @@ from pipeline.auth import throttle
 from pipeline.auth.forms import LanguageForm, LoginForm, LogoutForm
 from pipeline.auth.models import User
 from pipeline.auth.services import check_password, end_sessions, hash_password
+from pipeline.core import audit
 from pipeline.core.web import error_response
 from pipeline.extensions import db, login_manager
 
@@ -27,6 +28,7 @@ bp = Blueprint("auth", __name__)
 
 KEPT_ACROSS_SIGN_IN = ("lang",)  # the only thing a fresh session inherits from the old one
 PAGE_URL_KEY = "pipeline.page_url"  # in the WSGI environ: the page a POST re-renders, for the language switch
+SIGNED_IN, SIGN_IN_REFUSED, SIGNED_OUT = "auth.login", "auth.login_refused", "auth.logout"
 
 
 @bp.record_once
@@ -130,14 +132,17 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
         email, address = form.email.data or "", request.remote_addr or ""
         wait = throttle.seconds_to_wait(email, address)
         if wait:
+            audit.refused(SIGN_IN_REFUSED, email=audit.clipped(email), throttled=True)
             return _too_many_failures(form, wait)
         user = authenticate(email, form.password.data or "")
         if user is not None:
             throttle.record_success(email)
             _fresh_session()
             login_user(user)
+            audit.record(SIGNED_IN, via="web", user=user, address=audit.clipped(address))
             return redirect(target)
         throttle.record_failure(email, address)
+        audit.refused(SIGN_IN_REFUSED, email=audit.clipped(email), throttled=False)
         error = _("Wrong e-mail or password, or the account is disabled.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, error=error), status
@@ -152,6 +157,7 @@ def logout() -> Response:
     form = LogoutForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
+            audit.record(SIGNED_OUT, via="web", user=current_user, address=audit.clipped(request.remote_addr or ""))
             end_sessions(current_user)
         logout_user()
         _fresh_session()

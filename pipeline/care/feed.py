@@ -17,30 +17,33 @@ from sqlalchemy import select
 
 from pipeline.auth.models import User
 from pipeline.care.due import revisits
+from pipeline.core.audit import record
 from pipeline.deals.method import DONE, LOST
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
 HORIZON_DAYS = 90  # revisits further ahead than this are left out of the feed (they move with every touch)
 UID_DOMAIN = "pipeline.calendar"
+FEED_ISSUED, FEED_REVOKED = "calendar_feed.issue", "calendar_feed.revoke"  # a secret address: a credential
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_calendar_token(user: User) -> str:
-    """A new secret for the user's feed, replacing any earlier one (flushes; the caller commits and shows it once)."""
+def issue_calendar_token(user: User, *, via: str) -> str:
+    """A new secret for the user's feed, replacing any earlier one (flushes and logs; the caller commits and shows it
+    once)."""
     token = secrets.token_urlsafe(32)
     user.calendar_token_hash = token_hash(token)
-    db.session.flush()
+    record(FEED_ISSUED, via=via, user=user)
     return token
 
 
-def revoke_calendar_token(user: User) -> None:
-    """End the user's feed: its address answers 404 from now on (flushes)."""
+def revoke_calendar_token(user: User, *, via: str) -> None:
+    """End the user's feed: its address answers 404 from now on (flushes and logs)."""
     user.calendar_token_hash = None
-    db.session.flush()
+    record(FEED_REVOKED, via=via, user=user)
 
 
 def feed_owner(token: str) -> User | None:

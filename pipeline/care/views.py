@@ -281,7 +281,7 @@ def calendar() -> tuple[str, int]:
 @login_required
 def calendar_token() -> tuple[str, int]:
     """A new feed address (the old one stops working), shown on this answer only."""
-    token = feed.issue_calendar_token(actor())
+    token = feed.issue_calendar_token(actor(), via="web")
     return _calendar_page(url_for("care.calendar_feed", token=token, _external=True))
 
 
@@ -289,7 +289,7 @@ def calendar_token() -> tuple[str, int]:
 @login_required
 def calendar_revoke() -> Response:
     """End the feed: its address answers 404 from now on."""
-    feed.revoke_calendar_token(actor())
+    feed.revoke_calendar_token(actor(), via="web")
     flash(_("The calendar address no longer works."), "success")
     return redirect(url_for("care.calendar"))
 

@@ -14,12 +14,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pipeline.core import audit
 from pipeline.core.database import SAFE_METHODS, is_sqlite_busy, unmigrated_message, writing
 from pipeline.core.errors import DomainError
 from pipeline.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
+CSRF_REFUSED = "csrf.refused"
 BUSY = "the database is busy with other changes; try again in a moment"
 
 
@@ -60,7 +62,17 @@ def select_locale() -> str:
 
 
 def _commit_or_rollback(response: Response) -> Response:
-    """The one place a request's work is committed: only when it succeeded, else it is rolled back."""
+    """The one place a request's work is committed: only when it succeeded, else it is rolled back.
+
+    What the request was refused is logged afterwards either way, in a transaction of its own.
+    """
+    try:
+        return _commit(response)
+    finally:
+        audit.write_refusals()
+
+
+def _commit(response: Response) -> Response:
     if response.status_code >= 400:
         db.session.rollback()
         return response
@@ -133,6 +145,7 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
         if exc.code is None or exc.code < 400:
             return exc  # redirects pass through
         if isinstance(exc, CSRFError):
+            audit.refused(CSRF_REFUSED, reason=audit.clipped(exc.description))
             return error_response(400, _("The form has expired. Go back, reload the page and try again."))
         return error_response(exc.code, "")  # the page's heading names the error in the reader's language
     data = getattr(exc, "data", None) or {}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # A text cell starting with one of these is a formula (or a DDE payload) to Excel, WPS and LibreOffice.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")  # OWASP and ASVS V1.2.10 name NUL too
 
 TEXT, INT, SIGNED, CENTS, DATE, MOMENT = "text", "int", "signed", "cents", "date", "moment"
 

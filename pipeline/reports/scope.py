@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select, true
 
 from pipeline.auth.models import Role, Team, User
+from pipeline.auth.scope import out_of_reach
 from pipeline.core.errors import NotFound
 from pipeline.core.models import is_id
 from pipeline.deals.method import STRATEGY_KEYS
@@ -55,9 +56,13 @@ def scope_for(
             raise NotFound(f"user {owner_id} not found in team {team_id}")
         return ReportScope(team_id, owner_id, strategy)
     if user.role == Role.LEAD and user.team_id is not None:
-        if team_id not in (None, user.team_id) or (owner is not None and owner.team_id != user.team_id):
-            raise NotFound("no such team or rep in your reach")
+        if team_id not in (None, user.team_id):
+            raise out_of_reach("team", team_id, "no such team or rep in your reach")
+        if owner is not None and owner.team_id != user.team_id:
+            raise out_of_reach("rep", owner_id, "no such team or rep in your reach")
         return ReportScope(None if owner_id else user.team_id, owner_id, strategy)
-    if owner_id not in (None, user.id) or team_id is not None:
-        raise NotFound("no such team or rep in your reach")
+    if team_id is not None:
+        raise out_of_reach("team", team_id, "no such team or rep in your reach")
+    if owner_id not in (None, user.id):
+        raise out_of_reach("rep", owner_id, "no such team or rep in your reach")
     return ReportScope(None, user.id, strategy)

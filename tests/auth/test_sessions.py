@@ -1,4 +1,4 @@
-"""Sessions that really end: on sign-out, when a user is disabled, when a password changes; and safe cookies."""
+"""Sessions that really end: on sign-out, when a user is disabled, when a password changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from pipeline import create_app
 from pipeline.extensions import db
 from tests.conftest import People
 
@@ -102,20 +101,4 @@ def test_a_session_of_an_earlier_epoch_is_signed_out(client: FlaskClient, people
     assert not sent_to_login(client)
 
 
-def test_the_session_cookie_is_http_only_and_same_site(client: FlaskClient, people: People) -> None:
-    response = sign_in(client, "rep@example.com", "rep-pass-1")
-    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
-    assert "Secure" not in cookie  # local http keeps working by default
-
-
-def test_cookies_are_https_only_when_configured(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    monkeypatch.setenv("PIPELINE_SECURE_COOKIES", "1")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "t"})
-    assert app.config["REMEMBER_COOKIE_SECURE"] is True
-    response = app.test_client().get("/login", base_url="https://localhost")  # the CSRF token starts a session
-    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    with app.app_context():
-        db.engine.dispose()
+# The cookie's own attributes (HttpOnly, SameSite, Secure over HTTPS): tests/security/test_v3_3_cookies.py.

@@ -53,11 +53,17 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
+def blocked_by_policy(console_text: str) -> bool:
+    """Whether a console message is Chromium reporting a Content-Security-Policy violation."""
+    return "Content Security Policy" in console_text
+
+
 @pytest.fixture
 def open_page(chromium: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
     """Open a page in a fresh browser context: a Chinese-speaking visitor unless told otherwise.
 
-    Any error a page's JavaScript throws fails the test, even when what the test looks at still came out right.
+    Any error a page's JavaScript throws fails the test, even when what the test looks at still came out right, and
+    so does anything the Content-Security-Policy blocked (Chromium says so on the console).
     """
     contexts: list[BrowserContext] = []
     errors: list[str] = []
@@ -73,6 +79,9 @@ def open_page(chromium: Browser, live_server: str) -> Iterator[Callable[..., Pag
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console", lambda message: blocked_by_policy(message.text) and errors.append(f"{page.url}: {message.text}")
+        )
         return page
 
     yield open_

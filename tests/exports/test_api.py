@@ -17,6 +17,7 @@ from sqlalchemy import select
 from pipeline.auth.models import User
 from pipeline.core.audit import AuditEvent
 from pipeline.deals.models import Deal
+from pipeline.exports.services import EXPORT_ACTION
 from pipeline.extensions import db
 from tests.conftest import People
 from tests.exports.conftest import csv_rows, ids, sheet_ids, workbook
@@ -68,7 +69,7 @@ def test_csv_through_the_api(board: dict[str, Deal], get: Get, people: People) -
 def test_the_api_download_is_logged_as_api(board: dict[str, Deal], get: Get, people: People) -> None:
     get(people.rep, "week=2026-W10&format=csv")
     db.session.expire_all()
-    [event] = db.session.scalars(select(AuditEvent)).all()
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == EXPORT_ACTION)).all()
     assert (event.user_id, event.via, event.details["week"], event.details["owner_id"]) == (
         people.rep.id,
         "api",
@@ -83,7 +84,7 @@ def test_without_a_token_it_is_401_and_nothing_is_made(client: FlaskClient, boar
     assert response.status_code == 401 and "error" in response.json
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/api/v1/exports/weekly", headers={"Authorization": "Bearer nope"}).status_code == 401
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == EXPORT_ACTION)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,7 @@ def test_deals_out_of_reach_are_404(board: dict[str, Deal], get: Get, people: Pe
     )
     response = get(getattr(people, viewer), query)
     assert response.status_code == 404 and "error" in response.json
-    assert db.session.scalars(select(AuditEvent)).all() == []
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == EXPORT_ACTION)).all() == []
 
 
 @pytest.mark.parametrize(

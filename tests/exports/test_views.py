@@ -16,6 +16,7 @@ from pipeline.core.audit import AuditEvent
 from pipeline.core.pages import today
 from pipeline.deals.models import Deal
 from pipeline.exports import services
+from pipeline.exports.services import EXPORT_ACTION
 from pipeline.extensions import db
 from pipeline.reports.filters import last_full_week
 from tests.conftest import People
@@ -25,9 +26,13 @@ from tests.pages import plain, section, text
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+EXPORTS = AuditEvent.action == EXPORT_ACTION
+
+
 def logged() -> list[AuditEvent]:
+    """The exports logged (sign-ins and refusals are in the audit log too: tests/security/test_v16_audit.py)."""
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    return list(db.session.scalars(select(AuditEvent).where(EXPORTS).order_by(AuditEvent.id)))
 
 
 # ---- The download, as each role ---------------------------------------------------------------------------------
@@ -317,7 +322,7 @@ def test_the_list_shows_the_latest_twenty(board: dict[str, Deal], browser: Any, 
     client = browser(people.rep)
     for week in range(1, 23):
         assert client.get(f"/exports/weekly/download?format=csv&week=2026-W{week:02d}").status_code == 200
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 22
+    assert db.session.scalar(select(func.count()).where(EXPORTS)) == 22
     weeks = [r[3] for r in recent(text(client.get("/exports/weekly")))]
     assert weeks == [f"2026-W{week:02d}" for week in range(22, 2, -1)]
 
@@ -325,4 +330,4 @@ def test_the_list_shows_the_latest_twenty(board: dict[str, Deal], browser: Any, 
 def test_a_download_is_committed_with_the_request(board: dict[str, Deal], browser: Any, people: People) -> None:
     assert browser(people.rep).get("/exports/weekly/download").status_code == 200
     db.session.rollback()  # what the request only flushed would be gone now
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+    assert db.session.scalar(select(func.count()).where(EXPORTS)) == 1
