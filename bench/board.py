@@ -112,10 +112,14 @@ def seed(deals: int, mine: int, seed_value: int = 1) -> int:
             )
         db.session.execute(insert(Deal), rows)
     db.session.commit()
-    for start in range(0, len(plan), batch):
+    last = 0
+    while True:  # keyset, not OFFSET: an offset reads every row before it, quadratic over a million deals
         ids_stages = db.session.execute(
-            select(Deal.id, Deal.stage).where(Deal.id > 0).order_by(Deal.id).offset(start).limit(batch)
+            select(Deal.id, Deal.stage).where(Deal.id > last).order_by(Deal.id).limit(batch)
         ).all()
+        if not ids_stages:
+            break
+        last = ids_stages[-1][0]
         rows = [
             {"deal_id": deal_id, "item_key": key, "stage": stage, "done": rng.random() < 0.5, "note": ""}
             for deal_id, stage in ids_stages
