@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, select, true
 
 from pipeline.accounts.models import Account, Contact
 from pipeline.auth.models import Role, User
+from pipeline.auth.teams import team_member_ids
 from pipeline.care.models import Complaint, SatisfactionSurvey
 from pipeline.core import audit
 from pipeline.core.errors import Forbidden, NotFound
@@ -22,7 +23,7 @@ def _owned_by_visible(owner_column: Any, user: User) -> ColumnElement[bool]:
     if user.role == Role.ADMIN:
         return true()
     if user.role == Role.LEAD and user.team_id is not None:
-        return owner_column.in_(select(User.id).where(User.team_id == user.team_id))
+        return owner_column.in_(team_member_ids(user.team_id))
     return owner_column == user.id
 
 

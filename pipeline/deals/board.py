@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, func,
 from pipeline.accounts.models import Account
 from pipeline.activities.models import CALLS_BEFORE_MOST_SALES_CLOSE, TOUCH_KINDS, Activity
 from pipeline.auth.models import Role, User
+from pipeline.auth.teams import team_member_ids
 from pipeline.core.timeutil import local_midnight, team_zone
 from pipeline.deals.method import STAGE_KEYS, STAGES, Stage
 from pipeline.deals.models import Deal, DealChecklistItem
@@ -126,7 +127,8 @@ def _shape_and_values(user: User, wanted: BoardFilter) -> tuple[_Shape, dict[str
         scope = "team"
     else:
         scope = "own"
-    values: dict[str, Any] = {"me": user.id, "team": user.team_id, "per_column": CARDS_PER_COLUMN}
+    team = team_member_ids(user.team_id) if scope == "team" and user.team_id is not None else []
+    values: dict[str, Any] = {"me": user.id, "team": team, "per_column": CARDS_PER_COLUMN}
     if wanted.owner_id is not None:
         values["owner"] = wanted.owner_id
     if wanted.strategy:
@@ -160,7 +162,7 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     auth.scope.deals_visible_to: a rep their own deals, a lead the team's, an admin all)."""
     conditions: list[ColumnElement[bool]] = [D.stage.in_(STAGE_KEYS)]
     if shape.scope == "team":
-        conditions.append(D.owner_id.in_(select(U.id).where(U.team_id == bindparam("team"))))
+        conditions.append(D.owner_id.in_(bindparam("team", expanding=True)))
     elif shape.scope == "own":
         conditions.append(D.owner_id == bindparam("me"))
     if shape.mine:

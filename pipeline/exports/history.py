@@ -12,6 +12,7 @@ from flask_babel import force_locale, pgettext
 from sqlalchemy import ColumnElement, select, true
 
 from pipeline.auth.models import Role, User
+from pipeline.auth.teams import team_member_ids
 from pipeline.core.audit import AuditEvent
 from pipeline.exports.services import EXPORT_ACTION
 from pipeline.extensions import db
@@ -37,7 +38,7 @@ def _visible(user: User) -> ColumnElement[bool]:
     if user.role == Role.ADMIN:
         return true()
     if user.role == Role.LEAD and user.team_id is not None:
-        return AuditEvent.user_id.in_(select(User.id).where(User.team_id == user.team_id))
+        return AuditEvent.user_id.in_(team_member_ids(user.team_id))
     return AuditEvent.user_id == user.id
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, and_, true
 
 from pipeline.auth.models import Role, Team, User
 from pipeline.auth.scope import out_of_reach
+from pipeline.auth.teams import team_member_ids
 from pipeline.core.errors import NotFound
 from pipeline.core.models import is_id
 from pipeline.deals.method import STRATEGY_KEYS
@@ -34,7 +35,7 @@ class ReportScope:
         if self.owner_id is not None:
             conditions.append(owner_column == self.owner_id)
         if self.team_id is not None:
-            conditions.append(owner_column.in_(select(User.id).where(User.team_id == self.team_id)))
+            conditions.append(owner_column.in_(team_member_ids(self.team_id)))
         if self.strategy is not None:
             conditions.append(strategy_column == self.strategy)
         return and_(*conditions) if conditions else true()
