@@ -3,10 +3,11 @@
 Signs a rep, their lead and an admin in (the generated users' password), asks every GET route of the app for
 records the rep owns, records each SELECT the request runs, and asks PostgreSQL for its plan with the same
 parameters (EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON): the statement really runs, so the times are real).
-A sequential scan of a big table (deals, stage history, field changes, activities, checklist items, accounts,
-contacts, audit) is what turns a page slow at a million deals; the run lists each with the route that caused
-it and exits non-zero if a rep's or a lead's request has one. Meant for a database bench.generate filled; it
-writes only what signing in writes (the audit row, the session epoch), so run it on a copy if that matters:
+A sequential scan of a big table (10,000 rows or more of deals, stage history, field changes, activities,
+checklist items, accounts, contacts, audit ...) is what turns a page slow at a million deals; the run lists
+each with the route that caused it and exits non-zero if a rep's or a lead's request has one. Meant for a
+database bench.generate filled; it writes only what signing in writes (the audit row, a token), so run it
+on a copy if that matters:
 
     createdb -h 127.0.0.1 -U postgres -T pipeline_bench_1m pipeline_plans_1m
     python -m bench.plans --db postgresql+psycopg://postgres@127.0.0.1/pipeline_plans_1m [--out FILE]
@@ -87,7 +88,14 @@ def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _walk(child)
 
 
-def explain(connection: Any, statement: Statement) -> None:
+def big_tables(connection: Any, least: int = 10_000) -> set[str]:
+    """The tables among BIG_TABLES that hold at least `least` rows here (a scan of a small one is right)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", (sorted(BIG_TABLES),))
+        return {name for name, rows in cursor.fetchall() if rows >= least}
+
+
+def explain(connection: Any, statement: Statement, big: set[str]) -> None:
     """Fill in the statement's plan, its run time and the big tables it scans whole."""
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement.sql, statement.params or None)
@@ -100,7 +108,7 @@ def explain(connection: Any, statement: Statement) -> None:
         {
             node["Relation Name"]
             for node in _walk(plan["Plan"])
-            if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in BIG_TABLES
+            if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in big
         }
     )
 
@@ -199,13 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         engine = db.engine
     raw = engine.raw_connection()
+    big = big_tables(raw.driver_connection)
+    raw.driver_connection.rollback()
+    print(f"tables of 10,000 rows or more: {', '.join(sorted(big))}")
     for visit in visits(app, PASSWORD):
         scans: set[str] = set()
         slowest = 0.0
         for statement in visit.statements:
             key = statement.sql
             if key not in plans:
-                explain(raw.driver_connection, statement)
+                explain(raw.driver_connection, statement, big)
                 plans[key] = statement
             known = plans[key]
             scans.update(known.scans)
