@@ -9,7 +9,18 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, func, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 
 from pipeline.accounts.models import Account
 from pipeline.activities.models import CALLS_BEFORE_MOST_SALES_CLOSE, TOUCH_KINDS, Activity
@@ -177,12 +188,11 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
         conditions.append(type_coerce(D.amount_cents, BigInteger) <= bindparam("max_cents", type_=BigInteger))
     if shape.text:  # what Deal.title.icontains(text, autoescape=True) renders, with the pattern bound
         pattern = bindparam("text")
-        conditions.append(
-            or_(
-                func.lower(D.title).like(func.lower(pattern), escape=LIKE_ESCAPE),
-                D.account_id.in_(select(A.id).where(func.lower(A.name).like(func.lower(pattern), escape=LIKE_ESCAPE))),
-            )
-        )
+        named = func.lower(A.name).like(func.lower(pattern), escape=LIKE_ESCAPE)
+        if shape.scope == "all":  # every account a candidate: their names read once (a CTE) for all five columns
+            named = D.account_id.in_(select(select(A.id).where(named).cte("named_accounts").c.id))
+        # otherwise a rep's or a team's few thousand deals: each one's account read through the deals' join
+        conditions.append(or_(func.lower(D.title).like(func.lower(pattern), escape=LIKE_ESCAPE), named))
     return conditions
 
 
@@ -196,21 +206,32 @@ def _items(done_only: bool) -> ColumnElement[int]:
 
 @lru_cache(maxsize=256)
 def _statement(shape: _Shape) -> Select[Any]:
-    """The board's one query for a shape, built once: the matching deals ranked per stage with each stage's
-    count and amount, the first cards of each column kept, and only then their accounts, owners, checklists
-    and touches joined (a rep with thousands of open deals costs the cards shown, not every deal's join)."""
+    """The board's one query for a shape, built once: each column's first cards (per stage, stalest first,
+    read in the index's order up to the limit), then only for those their accounts, owners, checklists and
+    touches, and each stage's count and amount over every matching deal beside them. Per stage rather than one
+    window over all matching deals: at a million deals an admin's board would rank every open deal, and the
+    planner, unable to see how few ranks pass, joined the deals back by scanning all of them (bench.plans)."""
     cents = type_coerce(D.amount_cents, BigInteger)
-    by_stage = {"partition_by": D.stage}
-    ranked = (
-        select(
-            D.id.label("deal_id"),
-            func.row_number().over(order_by=(D.stage_entered_at, D.id), **by_stage).label("rank"),
-            func.count().over(**by_stage).label("stage_count"),
-            func.sum(cents).over(**by_stage).label("stage_cents"),
-        )
-        .where(*_conditions(shape))
+    conditions = _conditions(shape)
+    joined = shape.text and shape.scope != "all"  # the search reads the account's name (see _conditions)
+    matching = Deal.__table__.join(Account.__table__, A.id == D.account_id) if joined else Deal.__table__
+    totals = (
+        select(D.stage.label("stage"), func.count().label("stage_count"), func.sum(cents).label("stage_cents"))
+        .select_from(matching)
+        .where(*conditions)
+        .group_by(D.stage)
         .subquery()
     )
+    per_stage = [
+        select(D.id.label("deal_id"))
+        .select_from(matching)
+        .where(*conditions, D.stage == stage)
+        .order_by(D.stage_entered_at, D.id)
+        .limit(bindparam("per_column"))
+        .subquery()
+        for stage in STAGE_KEYS
+    ]
+    firsts = union_all(*(select(first.c.deal_id) for first in per_stage)).subquery()
     touched = and_(ACT.deal_id == D.id, ACT.kind.in_(TOUCH_KINDS))
     calls = select(func.count()).where(touched, ACT.kind == "call").correlate(Deal.__table__).scalar_subquery()
     touches = select(func.count()).where(touched).correlate(Deal.__table__).scalar_subquery()
@@ -232,14 +253,14 @@ def _statement(shape: _Shape) -> Select[Any]:
             _items(done_only=False).label("items_total"),
             calls.label("calls"),
             touches.label("touches"),
-            ranked.c.stage_count,
-            ranked.c.stage_cents,
+            totals.c.stage_count,
+            totals.c.stage_cents,
         )
-        .select_from(ranked)
-        .join(Deal.__table__, D.id == ranked.c.deal_id)
+        .select_from(firsts)
+        .join(Deal.__table__, D.id == firsts.c.deal_id)
         .join(Account.__table__, A.id == D.account_id)
         .join(User.__table__, U.id == D.owner_id)
-        .where(ranked.c.rank <= bindparam("per_column"))
+        .join(totals, totals.c.stage == D.stage)
         .order_by(D.stage_entered_at, D.id)
     )
 

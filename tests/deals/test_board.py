@@ -96,6 +96,23 @@ def test_filters_by_strategy_amount_and_search_and_keeps_them_in_the_url(
     assert refused.status_code == 422 and "不能低于下限" in refused.text
 
 
+@pytest.mark.parametrize("viewer", ["rep", "lead", "admin"])
+def test_search_finds_a_deal_by_its_title_or_its_account_in_every_scope_and_totals_only_the_matches(
+    browser: Any, people: People, make_deal: Any, make_account: Any, viewer: str
+) -> None:
+    """A rep's, a lead's and an admin's board search differently (joined account, or the names read once)."""
+    yunqi = make_account(people.rep, name="杭州云栖数据")
+    make_deal(people.rep, title="数据中台", account=yunqi, amount=Decimal("300000.00"))
+    make_deal(people.rep, title="云栖二期", amount=Decimal("200000.00"))
+    make_deal(people.rep, title="别的项目", amount=Decimal("1000.00"))
+    make_deal(people.outsider, title="外队云栖", amount=Decimal("50000.00"))
+    html = browser(getattr(people, viewer)).get("/board?q=云栖").text
+    expected = ["数据中台", "云栖二期"] + (["外队云栖"] if viewer == "admin" else [])
+    assert sorted(titles(html)) == sorted(expected)
+    total = "550,000" if viewer == "admin" else "500,000"
+    assert total in column(html, "qualify")
+
+
 def test_a_refused_move_stays_on_the_board_and_lists_what_is_missing(
     browser: Any, people: People, make_deal: Any
 ) -> None:
