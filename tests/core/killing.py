@@ -1,0 +1,211 @@
+"""Kill -9 the real `pipeline` command at a chosen point of its work, and fingerprint a database's tables.
+
+Run as `python -m tests.core.killing POINT MARKER -- pipeline-args…`: the command runs as the console script
+does (pipeline.cli:main), and when it reaches POINT it writes MARKER and waits there, so the test can SIGKILL it
+at exactly that point instead of guessing a moment. The points:
+
+- ``sql:WORD:N``: just after the N-th statement containing WORD (``sql:INSERT INTO contacts:3``);
+- ``commit``: just before the transaction's COMMIT goes to the database;
+- ``write:N``: at the N-th write to the export's file (under its temporary name), part of the file written;
+- ``rename``: the export's file complete under its temporary name, just before it is renamed to the final one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, select, text
+
+ROOT = Path(__file__).resolve().parents[2]
+PIPELINE = Path(sys.executable).with_name("pipeline")
+
+
+_REPLACE = os.replace  # the real one, whatever a point patches
+
+
+def _pause(marker: Path) -> None:
+    """Say we are at the point, then wait for the SIGKILL (never for long: a test that forgot us ends us)."""
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(str(os.getpid()))
+    _REPLACE(tmp, marker)
+    time.sleep(120)
+    os._exit(99)
+
+
+class _PausingFile:
+    """A file whose N-th write pauses the process (the bytes before it already written)."""
+
+    def __init__(self, file: Any, at: int, marker: Path) -> None:
+        self._file, self._at, self._marker, self._writes = file, at, marker, 0
+
+    def write(self, data: Any) -> int:
+        self._writes += 1
+        if self._writes == self._at:
+            self._file.flush()
+            _pause(self._marker)
+        return self._file.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+def _install(point: str, marker: Path) -> None:
+    from sqlalchemy import Engine, event
+
+    kind, _, rest = point.partition(":")
+    if kind == "sql":
+        word, _, n = rest.rpartition(":")
+        seen = {"n": 0}
+
+        @event.listens_for(Engine, "after_cursor_execute")
+        def _after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if word in statement:
+                seen["n"] += 1
+                if seen["n"] == int(n):
+                    _pause(marker)
+
+    elif kind == "commit":
+
+        @event.listens_for(Engine, "commit")
+        def _commit(_conn: Any) -> None:
+            _pause(marker)
+
+    elif kind == "write":
+        from pipeline.exports import services
+
+        original = services.write_export
+
+        def write_export(export: Any, fmt: str, out: Any, *args: Any, **kw: Any) -> Any:
+            return original(export, fmt, _PausingFile(out, int(rest), marker), *args, **kw)
+
+        services.write_export = write_export  # type: ignore[assignment]
+    elif kind == "rename":
+        from pipeline.exports import files
+
+        def replace(src: Any, dst: Any, *args: Any, **kw: Any) -> None:
+            if str(src).endswith(".part"):
+                _pause(marker)
+            _REPLACE(src, dst, *args, **kw)
+
+        files.os.replace = replace  # type: ignore[attr-defined]
+    else:
+        raise SystemExit(f"unknown point {point!r}")
+
+
+def main() -> None:
+    point, marker, dashes, *args = sys.argv[1:]
+    assert dashes == "--"
+    _install(point, Path(marker))
+    from pipeline.cli import main as pipeline_main
+
+    sys.argv = ["pipeline", *args]
+    pipeline_main()
+
+
+# ---- What the tests call ------------------------------------------------------------------------------------
+
+
+def command_env(database_url: str, **more: str) -> dict[str, str]:
+    """The environment the command runs in: this test's database, English messages."""
+    return {**os.environ, "PIPELINE_DATABASE_URL": database_url, "PIPELINE_SECRET_KEY": "t", **more}
+
+
+def run_pipeline(database_url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script, run to its end."""
+    return subprocess.run(
+        [str(PIPELINE), *args],
+        text=True,
+        capture_output=True,
+        env=command_env(database_url),
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+def kill_at(point: str, database_url: str, args: Sequence[str], folder: Path, cwd: Path | None = None) -> None:
+    """Run `pipeline args…` until it reaches `point`, then SIGKILL it; fail if it ends or errs before."""
+    marker = folder / f"at-{os.getpid()}-{time.monotonic_ns()}"
+    env = command_env(database_url, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.core.killing", point, str(marker), "--", *args],
+        env=env,
+        cwd=cwd or ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300  # a generous bound on a slow shared machine; never a timed assertion
+        while not marker.exists():
+            if process.poll() is not None:
+                out, err = process.communicate()
+                raise AssertionError(f"ended (exit {process.returncode}) before {point}: {out}\n{err}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never reached {point}")
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert process.returncode == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]
+        marker.unlink(missing_ok=True)
+
+
+def table_names(database_url: str) -> list[str]:
+    """Every table the app's models declare (the migrations make the same ones)."""
+    from pipeline import models  # noqa: F401  (every table registered)
+    from pipeline.extensions import db
+
+    return [t.name for t in db.metadata.sorted_tables]
+
+
+def _rows(conn: Any, name: str) -> Iterator[tuple[Any, ...]]:
+    from pipeline.extensions import db
+
+    table = db.metadata.tables[name]
+    order = list(table.primary_key.columns) or list(table.columns)
+    yield from conn.execute(select(table).order_by(*order))
+
+
+def fingerprint(database_url: str, names: Sequence[str] | None = None) -> dict[str, tuple[int, str]]:
+    """Each table's row count and a digest of its content (rows in key order), read through a fresh connection."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            found: dict[str, tuple[int, str]] = {}
+            for name in names or table_names(database_url):
+                digest, count = hashlib.sha256(), 0
+                for row in _rows(conn, name):
+                    digest.update(repr(tuple(row)).encode())
+                    count += 1
+                found[name] = (count, digest.hexdigest())
+            return found
+    finally:
+        engine.dispose()
+
+
+def count(database_url: str, name: str) -> int:
+    """Rows in a table, read through a fresh connection."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one())
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
