@@ -6,7 +6,7 @@ at exactly that point instead of guessing a moment. The points:
 
 - ``sql:WORD:N``: just after the N-th statement containing WORD (``sql:INSERT INTO contacts:3``);
 - ``commit``: just before the transaction's COMMIT goes to the database;
-- ``write:N``: at the N-th write to the export's file (under its temporary name), part of the file written;
+- ``write:N``: just after the N-th write to the export's file (under its temporary name), the rest not written;
 - ``rename``: the export's file complete under its temporary name, just before it is renamed to the final one.
 """
 
@@ -41,17 +41,18 @@ def _pause(marker: Path) -> None:
 
 
 class _PausingFile:
-    """A file whose N-th write pauses the process (the bytes before it already written)."""
+    """A file whose N-th write pauses the process once its bytes are out (and the ones after it are not)."""
 
     def __init__(self, file: Any, at: int, marker: Path) -> None:
         self._file, self._at, self._marker, self._writes = file, at, marker, 0
 
     def write(self, data: Any) -> int:
+        written = self._file.write(data)
         self._writes += 1
         if self._writes == self._at:
             self._file.flush()
             _pause(self._marker)
-        return self._file.write(data)
+        return written
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._file, name)
