@@ -18,11 +18,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, inspect, text
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = Path(sys.executable).with_name("pipeline")
@@ -165,34 +165,25 @@ def kill_at(point: str, database_url: str, args: Sequence[str], folder: Path, cw
         marker.unlink(missing_ok=True)
 
 
-def table_names(database_url: str) -> list[str]:
-    """Every table the app's models declare (the migrations make the same ones)."""
-    from pipeline import models  # noqa: F401  (every table registered)
-    from pipeline.extensions import db
-
-    return [t.name for t in db.metadata.sorted_tables]
-
-
-def _rows(conn: Any, name: str) -> Iterator[tuple[Any, ...]]:
-    from pipeline.extensions import db
-
-    table = db.metadata.tables[name]
-    order = list(table.primary_key.columns) or list(table.columns)
-    yield from conn.execute(select(table).order_by(*order))
-
-
 def fingerprint(database_url: str, names: Sequence[str] | None = None) -> dict[str, tuple[int, str]]:
-    """Each table's row count and a digest of its content (rows in key order), read through a fresh connection."""
+    """Each table's row count and a digest of its content (rows in key order), read through a fresh connection.
+
+    Without `names`, every table the database has (the migrations' bookkeeping and the kept report figures too).
+    """
     engine = create_engine(database_url)
     try:
+        tables = inspect(engine)
         with engine.connect() as conn:
             found: dict[str, tuple[int, str]] = {}
-            for name in names or table_names(database_url):
-                digest, count = hashlib.sha256(), 0
-                for row in _rows(conn, name):
+            for name in names or sorted(tables.get_table_names()):
+                key = tables.get_pk_constraint(name)["constrained_columns"]
+                columns = key or [c["name"] for c in tables.get_columns(name)]
+                order = ", ".join(f'"{c}"' for c in columns)
+                digest, n = hashlib.sha256(), 0
+                for row in conn.execute(text(f'SELECT * FROM "{name}" ORDER BY {order}')):
                     digest.update(repr(tuple(row)).encode())
-                    count += 1
-                found[name] = (count, digest.hexdigest())
+                    n += 1
+                found[name] = (n, digest.hexdigest())
             return found
     finally:
         engine.dispose()
