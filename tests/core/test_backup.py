@@ -28,7 +28,7 @@ from pipeline.deals.method import QUALIFY
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 from tests.conftest import PG_URL, People, _pg_admin, refused
-from tests.core.killing import fingerprint
+from tests.core.killing import fingerprint, kill_at, run_pipeline
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -146,6 +146,24 @@ def test_restore_brings_back_every_row_of_every_table_into_the_running_app(
     assert db.session.get(User, people.rep.id).name == "王芳"
     make_deal(people.rep, title="恢复之后的项目")  # and goes on writing
     assert db.session.scalar(select(func.count()).select_from(Deal)) == len(filled) + 1
+
+
+def test_a_killed_backup_leaves_no_file_under_the_backups_name_and_the_database_untouched(
+    people: People, filled: list[int], database_url: str, tmp_path: Path, sqlite_only: None
+) -> None:
+    db.session.remove()
+    before = fingerprint(database_url)
+    out = tmp_path / "backups"
+    out.mkdir()
+    target = out / "pipeline.db"
+    kill_at("rename", database_url, ["backup", str(target)], tmp_path)  # complete and checked, not yet renamed
+    left = [p.name for p in out.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".pipeline.db.") and left[0].endswith(".part"), left
+    assert fingerprint(database_url) == before
+
+    again = run_pipeline(database_url, "backup", str(target))
+    assert again.returncode == 0, again.stderr
+    assert _stages_agree_with_history(target) > 0
 
 
 def test_restore_refuses_what_is_not_a_pipeline_backup_and_changes_nothing(
