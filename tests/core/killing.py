@@ -7,7 +7,10 @@ at exactly that point instead of guessing a moment. The points:
 - ``sql:WORD:N``: just after the N-th statement containing WORD (``sql:INSERT INTO contacts:3``);
 - ``commit``: just before the transaction's COMMIT goes to the database;
 - ``write:N``: just after the N-th write to the export's file (under its temporary name), the rest not written;
-- ``rename``: the export's file complete under its temporary name, just before it is renamed to the final one.
+- ``rename``: a file complete under its temporary name (``*.part``), just before it is renamed to the final one;
+- ``restore:N``: `pipeline restore` with N pages of the backup written into the live database (its write
+  transaction open). The restore copies every page in one step; here it goes a page a step so that it can be
+  stopped between two (SQLite holds the destination's write lock from the first step to the last either way).
 """
 
 from __future__ import annotations
@@ -97,6 +100,32 @@ def _install(point: str, marker: Path) -> None:
             _REPLACE(src, dst, *args, **kw)
 
         files.os.replace = replace  # type: ignore[attr-defined]
+    elif kind == "restore":
+        from pipeline.core import backup
+
+        real_connect = backup._connect
+
+        class Stepping:
+            def __init__(self, conn: Any) -> None:
+                self._conn = conn
+
+            def backup(self, target: Any, **_kw: Any) -> None:
+                def progress(_status: int, remaining: int, _total: int) -> None:
+                    progress.steps += 1  # type: ignore[attr-defined]
+                    if progress.steps == int(rest) and remaining > 0:  # type: ignore[attr-defined]  (not the last)
+                        _pause(marker)
+
+                progress.steps = 0  # type: ignore[attr-defined]
+                self._conn.backup(target, pages=1, progress=progress)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._conn, name)
+
+        def connect(path: Path, *, read_only: bool = False) -> Any:
+            conn = real_connect(path, read_only=read_only)
+            return Stepping(conn) if read_only else conn
+
+        backup._connect = connect  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown point {point!r}")
 

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -164,6 +165,32 @@ def test_a_killed_backup_leaves_no_file_under_the_backups_name_and_the_database_
     again = run_pipeline(database_url, "backup", str(target))
     assert again.returncode == 0, again.stderr
     assert _stages_agree_with_history(target) > 0
+
+
+def test_a_killed_restore_leaves_the_database_as_it_was_and_runs_again(
+    runner: FlaskCliRunner,
+    people: People,
+    filled: list[int],
+    make_deal: Callable[..., Deal],
+    database_url: str,
+    tmp_path: Path,
+    sqlite_only: None,
+) -> None:
+    target = tmp_path / "pipeline-backup.db"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    backed_up = fingerprint(database_url)
+    make_deal(people.rep, title="备份之后的项目")
+    db.session.remove()
+    before = fingerprint(database_url)
+
+    kill_at("restore:5", database_url, ["restore", str(target), "--yes"], tmp_path)  # pages half copied over
+    assert fingerprint(database_url) == before
+    with closing(sqlite3.connect(str(make_url(database_url).database))) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+    again = run_pipeline(database_url, "restore", str(target), "--yes")
+    assert again.returncode == 0, again.stderr
+    assert fingerprint(database_url) == backed_up
 
 
 def test_restore_refuses_what_is_not_a_pipeline_backup_and_changes_nothing(
