@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, text
 
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE = Path(sys.executable).with_name("pipeline")
 
 
 _REPLACE = os.replace  # the real one, whatever a point patches
@@ -146,19 +145,6 @@ def main() -> None:
 def command_env(database_url: str, **more: str) -> dict[str, str]:
     """The environment the command runs in: this test's database, English messages."""
     return {**os.environ, "PIPELINE_DATABASE_URL": database_url, "PIPELINE_SECRET_KEY": "t", **more}
-
-
-def run_pipeline(database_url: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The console script, run to its end."""
-    return subprocess.run(
-        [str(PIPELINE), *args],
-        text=True,
-        capture_output=True,
-        env=command_env(database_url),
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 def kill_at(point: str, database_url: str, args: Sequence[str], folder: Path, cwd: Path | None = None) -> None:

@@ -29,7 +29,7 @@ from pipeline.deals.method import QUALIFY
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 from tests.conftest import PG_URL, People, _pg_admin, refused
-from tests.core.killing import fingerprint, kill_at, run_pipeline
+from tests.core.killing import fingerprint, kill_at
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -150,7 +150,7 @@ def test_restore_brings_back_every_row_of_every_table_into_the_running_app(
 
 
 def test_a_killed_backup_leaves_no_file_under_the_backups_name_and_the_database_untouched(
-    people: People, filled: list[int], database_url: str, tmp_path: Path, sqlite_only: None
+    runner: FlaskCliRunner, people: People, filled: list[int], database_url: str, tmp_path: Path, sqlite_only: None
 ) -> None:
     db.session.remove()
     before = fingerprint(database_url)
@@ -162,8 +162,8 @@ def test_a_killed_backup_leaves_no_file_under_the_backups_name_and_the_database_
     assert len(left) == 1 and left[0].startswith(".pipeline.db.") and left[0].endswith(".part"), left
     assert fingerprint(database_url) == before
 
-    again = run_pipeline(database_url, "backup", str(target))
-    assert again.returncode == 0, again.stderr
+    again = runner.invoke(args=["backup", str(target)])
+    assert again.exit_code == 0, again.output
     assert _stages_agree_with_history(target) > 0
 
 
@@ -188,8 +188,8 @@ def test_a_killed_restore_leaves_the_database_as_it_was_and_runs_again(
     with closing(sqlite3.connect(str(make_url(database_url).database))) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
-    again = run_pipeline(database_url, "restore", str(target), "--yes")
-    assert again.returncode == 0, again.stderr
+    again = runner.invoke(args=["restore", str(target), "--yes"])
+    assert again.exit_code == 0, again.output
     assert fingerprint(database_url) == backed_up
 
 

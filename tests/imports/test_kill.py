@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskCliRunner
 
 from tests.conftest import People
-from tests.core.killing import count, fingerprint, kill_at, run_pipeline
+from tests.core.killing import count, fingerprint, kill_at
 from tests.imports.conftest import HEADER, write_csv
 
 ROWS = 10_000  # a real run takes a second or two: long enough to be killed in the middle of
@@ -50,13 +51,18 @@ POINTS = [
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_killed_import_leaves_the_database_as_before_and_runs_again(
-    point: str, big_csv: Path, before: dict[str, tuple[int, str]], database_url: str, tmp_path: Path
+    point: str,
+    big_csv: Path,
+    before: dict[str, tuple[int, str]],
+    runner: FlaskCliRunner,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     args = ["import", "contacts", str(big_csv)]
     kill_at(point, database_url, args, tmp_path)
     assert fingerprint(database_url, TABLES) == before
 
-    again = run_pipeline(database_url, *args)
-    assert again.returncode == 0, again.stderr
-    assert f"imported: {ROWS - 1} created, 1 merged" in again.stdout
+    again = runner.invoke(args=args)  # in this process: a new command run, on the database the kill left
+    assert again.exit_code == 0, again.output
+    assert f"imported: {ROWS - 1} created, 1 merged" in again.output
     assert count(database_url, "contacts") == before["contacts"][0] + ROWS - 1
