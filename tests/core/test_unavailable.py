@@ -7,8 +7,11 @@ its volume is not mounted).
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -23,6 +26,8 @@ from sqlalchemy.engine import make_url
 from pipeline.auth.models import User
 from pipeline.extensions import db
 from tests.conftest import People
+
+PIPELINE = Path(sys.executable).with_name("pipeline")
 
 
 class Forwarder:
@@ -169,8 +174,22 @@ def test_pages_and_the_api_answer_503_while_the_database_is_away_and_200_once_it
     assert api.json == {"error": "the database cannot be reached right now; try again in a moment"}
     changed = client.post("/api/v1/deals", headers=headers, json={"title": "x"})
     assert changed.status_code == 503
+    _is_unavailable_page(client.post("/deals/new", data={"title": "断网时提交的项目"}), words)  # a form sent
 
     up()
     page = client.get("/deals")
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
     assert client.get("/api/v1/deals", headers=headers).status_code == 200
+
+
+def test_a_command_says_in_one_line_that_it_cannot_use_the_database(
+    app: Flask, people: People, outage: tuple[Callable[[], None], Callable[[], None]]
+) -> None:
+    down, _up = outage
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    down()
+    env = {**os.environ, "PIPELINE_DATABASE_URL": url, "PIPELINE_SECRET_KEY": "t"}
+    done = subprocess.run([str(PIPELINE), "users", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("pipeline: error: cannot use the database: ") and done.stderr.count("\n") == 1
