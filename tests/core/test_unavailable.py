@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,12 +19,15 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from pipeline.auth.models import User
+from pipeline.core.database import is_unavailable
 from pipeline.extensions import db
 from tests.conftest import People
 
@@ -182,6 +186,17 @@ def test_pages_and_the_api_answer_503_while_the_database_is_away_and_200_once_it
     assert client.get("/api/v1/deals", headers=headers).status_code == 200
 
 
+def test_an_app_started_while_the_database_is_away_serves_once_it_is_back(
+    client: FlaskClient, outage: tuple[Callable[[], None], Callable[[], None]]
+) -> None:
+    """The first request checks the schema (PIPELINE_CHECK_MIGRATED); that check failing is a 503, tried again."""
+    down, up = outage
+    down()
+    _is_unavailable_page(client.get("/login"), "数据库暂时无法连接")
+    up()
+    assert client.get("/login").status_code == 200
+
+
 def test_a_command_says_in_one_line_that_it_cannot_use_the_database(
     app: Flask, people: People, outage: tuple[Callable[[], None], Callable[[], None]]
 ) -> None:
@@ -193,3 +208,30 @@ def test_a_command_says_in_one_line_that_it_cannot_use_the_database(
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("pipeline: error: cannot use the database: ") and done.stderr.count("\n") == 1
+
+
+def _raised(action: Callable[[], object]) -> Exception:
+    try:
+        action()
+    except Exception as exc:
+        return exc
+    raise AssertionError("nothing raised")
+
+
+def test_only_a_database_that_cannot_be_reached_or_used_is_unavailable(tmp_path: Path) -> None:
+    """A bug (no such table) stays a 500 and a busy SQLite its own 503; refused connections and unopenable files
+    are the database being away."""
+    memory = sqlite3.connect(":memory:")
+    no_table = _raised(lambda: memory.execute("SELECT * FROM nowhere"))
+    memory.close()
+    cannot_open = _raised(lambda: sqlite3.connect(tmp_path / "missing" / "x.db"))
+    refused = _raised(lambda: psycopg.connect("host=127.0.0.1 port=1 user=postgres connect_timeout=5"))
+
+    def wrapped(orig: Exception) -> OperationalError:
+        return OperationalError("SELECT 1", {}, orig)
+
+    assert is_unavailable(wrapped(cannot_open))
+    assert is_unavailable(wrapped(refused))
+    assert not is_unavailable(wrapped(no_table))
+    assert not is_unavailable(no_table)
+    assert not is_unavailable(ValueError("x"))
