@@ -69,7 +69,7 @@ def _register_features(app: Flask) -> None:
     from pipeline.care.complaints import views as complaint_views
     from pipeline.care.satisfaction import api as api_satisfaction
     from pipeline.care.satisfaction import views as satisfaction_views
-    from pipeline.core import serve
+    from pipeline.core import backup, serve
     from pipeline.deals import api as deals_api
     from pipeline.deals import board_views, influence_views, strategy_views
     from pipeline.deals import cli as deals_cli
@@ -116,5 +116,5 @@ def _register_features(app: Flask) -> None:
     app.register_blueprint(care_views.bp)
     app.register_blueprint(complaint_views.bp)
     app.register_blueprint(satisfaction_views.bp)
-    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli, reports_cli, serve):
+    for group in (auth_cli, deals_cli, demo_cli, export_cli, import_cli, care_cli, reports_cli, serve, backup):
         group.register(app)

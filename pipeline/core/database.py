@@ -73,6 +73,44 @@ def is_sqlite_busy(exc: BaseException) -> bool:
     return _sqlite_code(exc) & 0xFF == sqlite3.SQLITE_BUSY
 
 
+# SQLite's codes for a database that cannot be used at all (not one that is only busy): the file cannot be opened,
+# read or written (a missing volume, a full disk, permissions), or is not a database.
+_SQLITE_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_FULL,
+    }
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether the database could not be reached or used at all, so the answer is "try later", not a bug (500).
+
+    PostgreSQL: the driver's OperationalError (connection refused or lost, the server shutting down, too many
+    clients) or a connection SQLAlchemy found dead; the pool's wait for a free connection running out. SQLite: the
+    file cannot be opened, read or written. "database is locked" is not this: it has its own answer (is_sqlite_busy).
+    """
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    return _sqlite_code(exc) & 0xFF in _SQLITE_UNAVAILABLE
+
+
 def is_stale_snapshot(exc: BaseException) -> bool:
     """Whether SQLite refused a write because another writer committed after this (deferred) transaction read."""
     return _sqlite_code(exc) == sqlite3.SQLITE_BUSY_SNAPSHOT

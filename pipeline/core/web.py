@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request, session
@@ -15,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pipeline.core import audit
-from pipeline.core.database import SAFE_METHODS, is_sqlite_busy, unmigrated_message, writing
+from pipeline.core.database import SAFE_METHODS, is_sqlite_busy, is_unavailable, unmigrated_message, writing
 from pipeline.core.errors import DomainError
 from pipeline.extensions import db, login_manager
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 CSRF_REFUSED = "csrf.refused"
 BUSY = "the database is busy with other changes; try again in a moment"
+UNAVAILABLE = "the database cannot be reached right now; try again in a moment"
+UNAVAILABLE_RETRY_AFTER_S = 5
 
 
 class PipelineFlask(Flask):
@@ -83,6 +86,8 @@ def _commit(response: Response) -> Response:
         log.info("commit refused: %s", exc)
         return error_response(409, "this record was changed by someone else in the meantime; reload and retry")
     except OperationalError as exc:
+        if is_unavailable(exc):
+            return _unavailable(exc)
         if not is_sqlite_busy(exc):
             raise
         return _busy(exc)
@@ -100,6 +105,23 @@ def _busy(exc: Exception) -> Response:
     message = BUSY if wants_json() else _("The database is busy with other changes. Wait a moment and try again.")
     response = error_response(503, message)
     response.headers["Retry-After"] = "1"
+    return response
+
+
+def _unavailable(exc: Exception) -> Response:
+    """The database is down or unreachable: a 503 asking to retry, drawn without touching the database.
+
+    The pool drops connections that failed (and PostgreSQL's are pinged before each use), so the first request
+    after the database is back is answered normally: no restart.
+    """
+    with suppress(Exception):  # the connection may be dead already; there is nothing to undo on it
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()  # the page's locale must not load the user from the database
+    first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+    log.error("database unavailable for %s %s: %s", request.method, request.path, "".join(first_line))
+    message = UNAVAILABLE if wants_json() else _("The database cannot be reached right now. Try again in a moment.")
+    response = error_response(503, message)
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_S)
     return response
 
 
@@ -160,6 +182,8 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
 def _server_error(exc: Exception) -> Response:
     if is_sqlite_busy(exc):
         return _busy(exc)
+    if is_unavailable(exc):
+        return _unavailable(exc)
     db.session.rollback()
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal error; it has been logged")
