@@ -27,7 +27,7 @@ from pipeline.exports.spill import Spill
 from pipeline.extensions import db
 from pipeline.imports import values
 from pipeline.imports.mapping import CONTACT_HEADERS, apply_overrides, auto_map
-from pipeline.imports.rows import FILLABLE, Candidate, read_candidate
+from pipeline.imports.rows import FILLABLE, Candidate, candidate_reader
 from pipeline.imports.tables import Table, open_table
 
 CREATE, MERGE, SKIP = "create", "merge", "skip"
@@ -314,8 +314,9 @@ def plan_table(
         plan.accounts = _visible_accounts(owner)
         plan.tags = {name: tag_id for name, tag_id in db.session.execute(select(Tag.name, Tag.id))}
         planner = _Planner(plan)
+        read = candidate_reader(plan.mapping)
         for line, cells in _rows(table, progress):
-            row = read_candidate(line, cells, plan.mapping)
+            row = read(line, cells)
             if isinstance(row, Candidate):
                 planner.take(row)
             else:

@@ -36,7 +36,9 @@ class BadValue(ValueError):
 
 def nfkc(text: str) -> str:
     """Full-width letters, digits and spaces as their plain forms (ＡＢＣ１２３ → ABC123), trimmed."""
-    return unicodedata.normalize("NFKC", text).strip() if text else ""
+    if text.isascii():  # NFKC leaves ASCII as it is; most cells are, and normalising costs a call each
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def text(value: str) -> str:
@@ -50,6 +52,18 @@ def text(value: str) -> str:
 def folded(value: str) -> str:
     """A name-like cell: full-width letters folded, spaces collapsed, control characters refused."""
     return " ".join(text(nfkc(value)).split())
+
+
+# The same cleaning for a row already known to hold no control character (NFKC makes none from other
+# characters): one call a cell instead of four, for the common row (read_candidate checks the whole row once).
+def folded_clean(value: str) -> str:
+    """folded() for a cell without control characters."""
+    return " ".join((value if value.isascii() else unicodedata.normalize("NFKC", value)).split())
+
+
+def text_clean(value: str) -> str:
+    """text() for a cell without control characters."""
+    return value.strip()
 
 
 def phone(value: str, region: str = DEFAULT_REGION) -> str:
