@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
 
 from pipeline.extensions import db
 
@@ -63,14 +64,22 @@ def insert_rows(
     target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)})"
     driver = connection.connection.driver_connection
     assert driver is not None
-    count = 0
     if dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(ready(row))
-                count += 1
-        return count
-    prepared = [ready(row) for row in rows]
-    if prepared:
-        driver.executemany(f"INSERT INTO {target} VALUES ({', '.join('?' * len(names))})", prepared)
-    return len(prepared)
+        statement = f"COPY {target} FROM STDIN"
+    else:
+        statement = f"INSERT INTO {target} VALUES ({', '.join('?' * len(names))})"
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        if dialect.name == "postgresql":
+            count = 0
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(ready(row))
+                    count += 1
+            return count
+        prepared = [ready(row) for row in rows]
+        if prepared:
+            driver.executemany(statement, prepared)
+        return len(prepared)
+    except dbapi_error as exc:  # as SQLAlchemy would raise it: callers catch IntegrityError and the like
+        raise DBAPIError.instance(statement, None, exc, dbapi_error, dialect=dialect) from exc
