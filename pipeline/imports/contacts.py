@@ -59,6 +59,9 @@ class PlannedRow:
     fills: tuple[str, ...] = ()
 
 
+_NO_TAGS: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)  # one per created row: kept small (no __dict__, no empty dict and list each)
 class _Target:
     """What a duplicate is compared with: an earlier row of the file, or a contact in the database."""
@@ -177,15 +180,18 @@ class _Planner:
         return self._tag_sets[tags]
 
     def _target(self, row: Candidate) -> _Target | None:
+        """What the row duplicates: by mobile first, then by e-mail; in the file first, then in the database."""
+        seen = self.seen
         for key, database in ((row.mobile, self.by_mobile), (row.email, self.by_email)):
             if not key:
                 continue
-            if key in self.seen:
-                return self.seen[key]
-            if key in database:
-                contact_id = database[key]
+            found = seen.get(key)
+            if found is not None:
+                return found
+            contact_id = database.get(key)
+            if contact_id is not None:
                 target = self.plan.merges.setdefault(contact_id, _Target(contact_id=contact_id))
-                self.seen[key] = target
+                seen[key] = target
                 return target
         return None
 
@@ -223,23 +229,32 @@ class _Planner:
             if tag not in self.plan.tags:
                 self.plan.new_tags.setdefault(tag, None)
 
-    def _create(self, row: Candidate) -> None:
+    def _create(self, row: Candidate) -> None:  # runs for nearly every row: the helpers' work is written inline
         plan = self.plan
-        if row.company:
-            company = values.key(row.company)
-            if company not in plan.accounts:
-                plan.new_accounts.setdefault(company, row.company)
+        company_written, tags, line = row.company, row.tags, row.line
+        if company_written:
+            company = values.key(company_written)
+            if company not in plan.accounts and company not in plan.new_accounts:
+                plan.new_accounts[company] = company_written
         else:
             plan.people_accounts += 1
-        target = _Target(line=row.line, filled=row.filled(), tags=self._frozen(row.tags))
-        self.created[row.line] = target
-        self._remember(row, target)
-        self._tags(row.tags)
-        self.buffer.append(tuple(row))
-        if len(self.buffer) == CHUNK:  # spilled a chunk at a time: one pickle per chunk is cheaper than per row
-            plan.spill.add(tuple(self.buffer))
-            self.buffer.clear()
-        self._count(row, CREATE, (), "")
+        target = _Target(line, None, "", row.filled(), self._frozen(tags) if tags else _NO_TAGS)
+        self.created[line] = target
+        seen = self.seen
+        if row.mobile:
+            seen.setdefault(row.mobile, target)
+        if row.email:
+            seen.setdefault(row.email, target)
+        if tags:
+            self._tags(tags)
+        buffer = self.buffer
+        buffer.append(tuple(row))
+        if len(buffer) == CHUNK:  # spilled a chunk at a time: one pickle per chunk is cheaper than per row
+            plan.spill.add(tuple(buffer))
+            buffer.clear()
+        plan.counts[CREATE] += 1
+        if len(plan.samples[CREATE]) < SAMPLE_ROWS:
+            self._sample(PlannedRow(line, CREATE, row.name, row.mobile, row.email, company_written))
 
     def resolve_pending(self) -> None:
         """Decide the rows that match contacts in the database, reading those contacts a chunk at a time."""
