@@ -108,7 +108,8 @@ CLEANERS = {
 # For a row without control characters (nearly every row): the same results, without checking each cell.
 CLEAN_ROW_CLEANERS = {
     **CLEANERS,
-    **dict.fromkeys(("name", "first_name", "last_name", "title", "company"), values.folded_clean),
+    **dict.fromkeys(("name", "first_name", "last_name"), values.folded_clean),
+    **dict.fromkeys(("title", "company"), values.repeated_clean),
     "address": values.text_clean,
     "notes": values.text_clean,
 }
