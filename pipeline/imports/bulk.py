@@ -54,11 +54,14 @@ def insert_rows(
     converting = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
 
     def ready(row: Row) -> tuple[Any, ...]:
-        if converting:
-            row = list(row)
+        if any(row[i] is not None for i, _convert in converting):  # None passes through every converter
+            cells = list(row)
             for i, convert in converting:
-                row[i] = convert(row[i])
+                cells[i] = convert(cells[i])
+            return (*cells, *tail)
         return (*row, *tail)
+
+    prepared: Iterable[Row] = map(ready, rows) if converting or tail else rows
 
     quote = dialect.identifier_preparer.quote
     target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(n) for n in names)})"
@@ -73,13 +76,11 @@ def insert_rows(
         if dialect.name == "postgresql":
             count = 0
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(ready(row))
+                for row in prepared:
+                    copy.write_row(row)
                     count += 1
             return count
-        prepared = [ready(row) for row in rows]
-        if prepared:
-            driver.executemany(statement, prepared)
-        return len(prepared)
+        cursor = driver.executemany(statement, prepared)
+        return max(cursor.rowcount, 0)
     except dbapi_error as exc:  # as SQLAlchemy would raise it: callers catch IntegrityError and the like
         raise DBAPIError.instance(statement, None, exc, dbapi_error, dialect=dialect) from exc
