@@ -169,7 +169,6 @@ class _Planner:
         self.plan = plan
         self.by_mobile, self.by_email = _existing(plan.owner)
         self.seen: dict[str, _Target] = {}  # mobile or e-mail → the row or contact it belongs to
-        self.created: dict[int, _Target] = {}
         self.pending: dict[int, list[Candidate]] = {}  # contact id → rows matching it, decided after the walk
         self._tag_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self.buffer: list[tuple[Any, ...]] = []
@@ -239,7 +238,6 @@ class _Planner:
         else:
             plan.people_accounts += 1
         target = _Target(line, None, "", row.filled(), self._frozen(tags) if tags else _NO_TAGS)
-        self.created[line] = target
         seen = self.seen
         if row.mobile:
             seen.setdefault(row.mobile, target)
@@ -280,7 +278,9 @@ class _Planner:
                     action, fills = fold(target, row)
                     self._count(row, action, fills, existing.name)
         self.plan.merges = {k: v for k, v in self.plan.merges.items() if v.fills or v.new_tags}
-        self.plan.folds = {line: t for line, t in self.created.items() if t.fills or t.new_tags}
+        # A created row's record is in `seen` under its mobile or e-mail (without either, nothing can match it):
+        # no second dict of every created row is kept just for this.
+        self.plan.folds = {t.line: t for t in self.seen.values() if t.contact_id is None and (t.fills or t.new_tags)}
         for shown in self.plan.samples.values():
             shown.sort(key=lambda r: r.line)
 
