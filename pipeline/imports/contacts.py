@@ -27,7 +27,7 @@ from pipeline.exports.spill import Spill
 from pipeline.extensions import db
 from pipeline.imports import values
 from pipeline.imports.mapping import CONTACT_HEADERS, apply_overrides, auto_map
-from pipeline.imports.rows import FILLABLE, Candidate, read_candidate
+from pipeline.imports.rows import FILLABLE, Candidate, candidate_reader
 from pipeline.imports.tables import Table, open_table
 
 CREATE, MERGE, SKIP = "create", "merge", "skip"
@@ -57,6 +57,9 @@ class PlannedRow:
     company: str
     target: str = ""  # for a merge or skip: the contact (or earlier line) it matches
     fills: tuple[str, ...] = ()
+
+
+_NO_TAGS: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)  # one per created row: kept small (no __dict__, no empty dict and list each)
@@ -166,7 +169,6 @@ class _Planner:
         self.plan = plan
         self.by_mobile, self.by_email = _existing(plan.owner)
         self.seen: dict[str, _Target] = {}  # mobile or e-mail → the row or contact it belongs to
-        self.created: dict[int, _Target] = {}
         self.pending: dict[int, list[Candidate]] = {}  # contact id → rows matching it, decided after the walk
         self._tag_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self.buffer: list[tuple[Any, ...]] = []
@@ -177,15 +179,18 @@ class _Planner:
         return self._tag_sets[tags]
 
     def _target(self, row: Candidate) -> _Target | None:
+        """What the row duplicates: by mobile first, then by e-mail; in the file first, then in the database."""
+        seen = self.seen
         for key, database in ((row.mobile, self.by_mobile), (row.email, self.by_email)):
             if not key:
                 continue
-            if key in self.seen:
-                return self.seen[key]
-            if key in database:
-                contact_id = database[key]
+            found = seen.get(key)
+            if found is not None:
+                return found
+            contact_id = database.get(key)
+            if contact_id is not None:
                 target = self.plan.merges.setdefault(contact_id, _Target(contact_id=contact_id))
-                self.seen[key] = target
+                seen[key] = target
                 return target
         return None
 
@@ -223,23 +228,31 @@ class _Planner:
             if tag not in self.plan.tags:
                 self.plan.new_tags.setdefault(tag, None)
 
-    def _create(self, row: Candidate) -> None:
+    def _create(self, row: Candidate) -> None:  # runs for nearly every row: the helpers' work is written inline
         plan = self.plan
-        if row.company:
-            company = values.key(row.company)
-            if company not in plan.accounts:
-                plan.new_accounts.setdefault(company, row.company)
+        company_written, tags, line = row.company, row.tags, row.line
+        if company_written:
+            company = values.key(company_written)
+            if company not in plan.accounts and company not in plan.new_accounts:
+                plan.new_accounts[company] = company_written
         else:
             plan.people_accounts += 1
-        target = _Target(line=row.line, filled=row.filled(), tags=self._frozen(row.tags))
-        self.created[row.line] = target
-        self._remember(row, target)
-        self._tags(row.tags)
-        self.buffer.append(tuple(row))
-        if len(self.buffer) == CHUNK:  # spilled a chunk at a time: one pickle per chunk is cheaper than per row
-            plan.spill.add(tuple(self.buffer))
-            self.buffer.clear()
-        self._count(row, CREATE, (), "")
+        target = _Target(line, None, "", row.filled(), self._frozen(tags) if tags else _NO_TAGS)
+        seen = self.seen
+        if row.mobile:
+            seen.setdefault(row.mobile, target)
+        if row.email:
+            seen.setdefault(row.email, target)
+        if tags:
+            self._tags(tags)
+        buffer = self.buffer
+        buffer.append(tuple(row))
+        if len(buffer) == CHUNK:  # spilled a chunk at a time: one pickle per chunk is cheaper than per row
+            plan.spill.add(tuple(buffer))
+            buffer.clear()
+        plan.counts[CREATE] += 1
+        if len(plan.samples[CREATE]) < SAMPLE_ROWS:
+            self._sample(PlannedRow(line, CREATE, row.name, row.mobile, row.email, company_written))
 
     def resolve_pending(self) -> None:
         """Decide the rows that match contacts in the database, reading those contacts a chunk at a time."""
@@ -265,7 +278,9 @@ class _Planner:
                     action, fills = fold(target, row)
                     self._count(row, action, fills, existing.name)
         self.plan.merges = {k: v for k, v in self.plan.merges.items() if v.fills or v.new_tags}
-        self.plan.folds = {line: t for line, t in self.created.items() if t.fills or t.new_tags}
+        # A created row's record is in `seen` under its mobile or e-mail (without either, nothing can match it):
+        # no second dict of every created row is kept just for this.
+        self.plan.folds = {t.line: t for t in self.seen.values() if t.contact_id is None and (t.fills or t.new_tags)}
         for shown in self.plan.samples.values():
             shown.sort(key=lambda r: r.line)
 
@@ -314,8 +329,9 @@ def plan_table(
         plan.accounts = _visible_accounts(owner)
         plan.tags = {name: tag_id for name, tag_id in db.session.execute(select(Tag.name, Tag.id))}
         planner = _Planner(plan)
+        read = candidate_reader(plan.mapping)
         for line, cells in _rows(table, progress):
-            row = read_candidate(line, cells, plan.mapping)
+            row = read(line, cells)
             if isinstance(row, Candidate):
                 planner.take(row)
             else:

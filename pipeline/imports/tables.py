@@ -47,7 +47,7 @@ def sniff_delimiter(first_line: str) -> str:
 
 
 def _cells(values: list[str]) -> list[str]:
-    return [v.strip() for v in values[:MAX_COLUMNS]]
+    return list(map(str.strip, values if len(values) <= MAX_COLUMNS else values[:MAX_COLUMNS]))
 
 
 def _text_stream(path: Path, encoding: str | None) -> tuple[IO[str], str]:
