@@ -110,6 +110,21 @@ def scratch_database(url: str | None) -> Iterator[str]:
         raise SystemExit(f"--db {url}: expected sqlite, sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
 
 
+@contextmanager
+def kept_database(url: str) -> Iterator[str]:
+    """A database kept between runs: a PostgreSQL database made on the server if missing, or a SQLite file."""
+    if is_postgres(url):
+        from sqlalchemy.engine import make_url
+
+        name = make_url(url).database
+        with _pg_admin(make_url(url).set(database="postgres").render_as_string(hide_password=False)) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    elif not url.startswith("sqlite:///"):
+        raise SystemExit(f"--keep {url}: expected sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
+    yield url
+
+
 def migrated_app(url: str) -> Flask:
     """The real app on `url`, migrated to head with the real Alembic migrations."""
     from flask_migrate import upgrade

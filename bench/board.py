@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench import describe_db, machine_description, migrated_app, print_table, rss_mb, scratch_database
+from bench import describe_db, kept_database, machine_description, migrated_app, print_table, rss_mb, scratch_database
 
 OPEN = ("qualify", "evaluate", "propose", "close")
 PASSWORD = "bench-pass-1"
@@ -133,6 +133,31 @@ def seed(deals: int, mine: int, seed_value: int = 1) -> int:
     return rep_id
 
 
+def seeded_before(deals: int) -> tuple[int, int] | None:
+    """The rep and the deal with history of a kept database an earlier run seeded with `deals` deals, if it is one."""
+    from sqlalchemy import func, select
+
+    from pipeline.auth.models import User
+    from pipeline.deals.models import Deal, StageEvent
+    from pipeline.extensions import db
+
+    rep_id = db.session.scalar(select(User.id).where(User.email == "board-rep@example.com"))
+    if rep_id is None:
+        return None
+    if db.session.scalar(select(func.count()).select_from(Deal)) != deals:
+        raise SystemExit(f"--keep: the database holds another number of deals than --deals {deals:,}")
+    deal_id = db.session.scalar(
+        select(StageEvent.deal_id)
+        .join(Deal, Deal.id == StageEvent.deal_id)
+        .where(Deal.owner_id == rep_id, Deal.stage == "close")
+        .group_by(StageEvent.deal_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    )
+    assert deal_id is not None, "--keep: the kept database has no deal with history"
+    return rep_id, deal_id
+
+
 def give_history(rep_id: int) -> int:
     """One of the rep's deals in 成交 gets the history a real one has; return its id (for the deal page)."""
     from sqlalchemy import insert, select
@@ -226,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mine", type=int, default=200, help="open deals of the measured rep")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--keep",
+        help="a database to seed once and keep (sqlite:///FILE or a PostgreSQL URL naming it; made if missing); "
+        "a later run that finds it seeded with --deals deals measures it again without seeding",
+    )
     args = parser.parse_args(argv)
 
     from sqlalchemy import text
@@ -235,22 +265,27 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.deals.board import BoardFilter, board
     from pipeline.extensions import db
 
-    with scratch_database(args.db) as url:
+    with kept_database(args.keep) if args.keep else scratch_database(args.db) as url:
         app = migrated_app(url)
         app.config["WTF_CSRF_ENABLED"] = False
         started = time.perf_counter()
         with app.app_context():
-            rep_id = seed(args.deals, args.mine)
-            deal_id = give_history(rep_id)
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.execute(text("ANALYZE"))
+            found = seeded_before(args.deals)
+            if found:
+                rep_id, deal_id = found
+            else:
+                rep_id = seed(args.deals, args.mine)
+                deal_id = give_history(rep_id)
+                if db.engine.dialect.name == "postgresql":
+                    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                        conn.execute(text("ANALYZE"))
         seeded = time.perf_counter() - started
         # The seeding left this process a heap no server worker has (100,000 rows' worth of objects passed
         # through it): without this, a full garbage collection now and then walks it all and is the p95.
         gc.collect()
         gc.freeze()
-        print(f"{describe_db(url)}: seeded {args.deals:,} deals in {seeded:.1f} s; RSS {rss_mb():.0f} MB", flush=True)
+        how = "kept from an earlier run" if found else f"seeded in {seeded:.1f} s"
+        print(f"{describe_db(url)}: {args.deals:,} deals {how}; RSS {rss_mb():.0f} MB", flush=True)
 
         client = app.test_client()
         signed_in = client.post("/login", data={"email": "board-rep@example.com", "password": PASSWORD})

@@ -285,8 +285,13 @@ class Benchmark:
 
 
 def _board_args(args: argparse.Namespace, _log: Path) -> list[str]:
-    db = ["--db", args.db] if args.db else []
-    return ["bench.board", *db, "--deals", str(SCALES[args.scale]), "--repeat", str(args.repeat)]
+    """The board's own data (one rep with 200 open deals), seeded on first use and kept like the others."""
+    if is_postgres(args.db):
+        kept = _pg_url(args.db, f"pipeline_bench_rep_{args.scale}")
+    else:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        kept = f"sqlite:///{args.data_dir / f'board-rep-{args.scale}.db'}"
+    return ["bench.board", "--keep", kept, "--deals", str(SCALES[args.scale]), "--repeat", str(args.repeat)]
 
 
 def _report_args(args: argparse.Namespace, log: Path) -> list[str]:
