@@ -5,6 +5,8 @@ does (pipeline.cli:main), and when it reaches POINT it writes MARKER and waits t
 at exactly that point instead of guessing a moment. The points:
 
 - ``sql:WORD:N``: just after the N-th statement containing WORD (``sql:INSERT INTO contacts:3``);
+- ``rows:TABLE:N``: just after the N-th bulk insert of a batch into TABLE (the contact import writes its rows
+  through the driver, COPY or executemany, not through statements the ``sql`` point sees);
 - ``commit``: just before the transaction's COMMIT goes to the database;
 - ``write:N``: just after the N-th write to the export's file (under its temporary name), the rest not written;
 - ``rename``: a file complete under its temporary name (``*.part``), just before it is renamed to the final one;
@@ -74,6 +76,23 @@ def _install(point: str, marker: Path) -> None:
                 seen["n"] += 1
                 if seen["n"] == int(n):
                     _pause(marker)
+
+    elif kind == "rows":
+        from pipeline.imports import contacts_write
+
+        table_name, _, n = rest.rpartition(":")
+        batches = {"n": 0}
+        insert_rows = contacts_write.insert_rows
+
+        def counted(table: Any, *args: Any, **kw: Any) -> int:
+            inserted = insert_rows(table, *args, **kw)
+            if table.name == table_name:
+                batches["n"] += 1
+                if batches["n"] == int(n):
+                    _pause(marker)
+            return inserted
+
+        contacts_write.insert_rows = counted  # type: ignore[assignment]
 
     elif kind == "commit":
 
