@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import DateTime, case, func, select, text, type_coerce
+from sqlalchemy import DateTime, Select, case, func, select, text, type_coerce
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import Team, User
@@ -78,32 +78,24 @@ class DealRow(NamedTuple):
 def deals_on_board(scope: ReportScope, today: date) -> Iterator[DealRow]:
     """Every deal in the scope's five stages, in the method's order and longest in its stage first, streamed."""
     limits = stall_days(current_app.config.get("PIPELINE_STALL_DAYS"))
-    on_board = (scope.deals(), Deal.stage.in_(STAGE_KEYS))
-    # The checklist progress and the last activity are kept on the deal (deals/kept.py): no aggregate here.
-    query = (
-        select(
-            Deal.id,
-            Deal.title,
-            Account.name,
-            User.name,
-            Team.name,
-            Deal.stage,
-            type_coerce(Deal.stage_entered_at, DateTime),  # naive UTC as stored, converted below once
-            raw_cents(Deal.__table__.c.amount_cents),
-            Deal.currency,
-            Deal.expected_close_date,
-            Deal.strategy,
-            Deal.next_step,
-            Deal.next_step_due,
-            Deal.checklist_done,
-            Deal.checklist_required,
-            type_coerce(Deal.last_activity_at, DateTime),
-        )
-        .join(Account, Account.id == Deal.account_id)
-        .join(User, User.id == Deal.owner_id)
-        .outerjoin(Team, Team.id == User.team_id)
-        .where(*on_board)
-        .order_by(STAGE_ORDER, Deal.stage_entered_at, Deal.id)
+    query = board_query(
+        scope,
+        Deal.id,
+        Deal.title,
+        Account.name,
+        User.name,
+        Team.name,
+        Deal.stage,
+        type_coerce(Deal.stage_entered_at, DateTime),  # naive UTC as stored, converted below once
+        raw_cents(Deal.__table__.c.amount_cents),
+        Deal.currency,
+        Deal.expected_close_date,
+        Deal.strategy,
+        Deal.next_step,
+        Deal.next_step_due,
+        Deal.checklist_done,
+        Deal.checklist_required,
+        type_coerce(Deal.last_activity_at, DateTime),
     )
     zone = team_zone()
     plan_for_every_row()
@@ -141,6 +133,21 @@ def deals_on_board(scope: ReportScope, today: date) -> Iterator[DealRow]:
                 limits[stage],
                 days > limits[stage],
             )
+
+
+def board_query(scope: ReportScope, *columns: Any) -> Select[Any]:
+    """The scope's deals on the board with their account, owner and team, in the 商机 sheet's order.
+
+    The checklist progress and the last activity are kept on the deal (deals/kept.py): nothing is aggregated.
+    """
+    return (
+        select(*columns)
+        .join(Account, Account.id == Deal.account_id)
+        .join(User, User.id == Deal.owner_id)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(scope.deals(), Deal.stage.in_(STAGE_KEYS))
+        .order_by(STAGE_ORDER, Deal.stage_entered_at, Deal.id)
+    )
 
 
 def plan_for_every_row() -> None:
