@@ -125,37 +125,27 @@ def make_spec(url: str, week: str | None = None, anchor: date | None = None, loc
 
 def bare_sql(dialect: str) -> str:
     """The 商机 sheet's rows in one query: the deal, its account, owner and team, its checklist progress in its
-    stage (required items), its last activity; local dates and days in stage computed here; board order."""
+    stage (required items) and its last activity as the deal keeps them (migration 0014: no aggregate, as the
+    service); local dates and days in stage computed here; board order."""
     stages = ", ".join(f"'{s}'" for s in BOARD)
     order = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(BOARD))
     if dialect == "postgresql":
         today = "%(today)s::date"
         local = "(({}) AT TIME ZONE 'UTC' AT TIME ZONE %(zone)s)::date"
-        entered, last = local.format("d.stage_entered_at"), local.format("t.last")
+        entered, last = local.format("d.stage_entered_at"), local.format("d.last_activity_at")
         days = f"GREATEST({today} - {entered}, 0)"
     else:  # SQLite keeps UTC text: a fixed offset (exact for Asia/Shanghai, which has no daylight saving)
         local = "date({}, :offset)"
-        entered, last = local.format("d.stage_entered_at"), local.format("t.last")
+        entered, last = local.format("d.stage_entered_at"), local.format("d.last_activity_at")
         days = f"MAX(CAST(julianday(:today) - julianday({entered}) AS INTEGER), 0)"
     return f"""
 SELECT d.id, d.title, a.name, u.name, tm.name, d.stage, {entered}, {days}, d.amount_cents, d.currency,
-       d.expected_close_date, d.strategy, d.next_step, d.next_step_due, p.done, p.required, {last}
+       d.expected_close_date, d.strategy, d.next_step, d.next_step_due, d.checklist_done, d.checklist_required,
+       {last}
 FROM deals d
 JOIN accounts a ON a.id = d.account_id
 JOIN users u ON u.id = d.owner_id
 LEFT JOIN teams tm ON tm.id = u.team_id
-LEFT JOIN (
-    SELECT i.deal_id, COUNT(*) AS required, SUM(CASE WHEN i.done THEN 1 ELSE 0 END) AS done
-    FROM deal_checklist_items i JOIN deals di ON di.id = i.deal_id AND di.stage = i.stage
-    WHERE di.stage IN ({stages}) AND i.item_key IN (SELECT key FROM checklist_templates WHERE required)
-    GROUP BY i.deal_id
-) p ON p.deal_id = d.id
-LEFT JOIN (
-    SELECT ac.deal_id, MAX(ac.occurred_at) AS last
-    FROM activities ac JOIN deals da ON da.id = ac.deal_id
-    WHERE da.stage IN ({stages})
-    GROUP BY ac.deal_id
-) t ON t.deal_id = d.id
 WHERE d.stage IN ({stages})
 ORDER BY CASE d.stage {order} END, d.stage_entered_at, d.id
 """
