@@ -103,3 +103,26 @@ def test_making_an_item_optional_recounts_the_deals(people: Any, make_deal: Any,
     result = runner.invoke(args=["checklist", "optional", key])
     assert result.exit_code == 0, result.output
     assert kept_figures(deal)[:2] == recount(deal)[:2] == (0, required - 1)
+
+
+def test_the_migration_fills_the_kept_figures_of_existing_deals(
+    people: Any, make_deal: Any, tick_stage: Any, app: Any
+) -> None:
+    """Migration 0014 on a database with deals: each deal's figures are counted from its items and activities."""
+    from flask_migrate import downgrade, upgrade
+
+    ticked, touched, plain = (make_deal(people.rep, f"项目 {i}") for i in range(3))
+    tick_stage(people.rep, ticked)
+    services.move(people.rep, ticked, "advance")
+    first_required = next(t.key for t in services.checklist_for(ticked.stage) if t.required)
+    services.set_checklist_item(people.rep, ticked, first_required, True)
+    log_for_deal(people.rep, touched, "call", "电话", occurred_at=datetime.now(UTC) - timedelta(days=2))
+    db.session.commit()
+    expected = [recount(d) for d in (ticked, touched, plain)]
+    ids = [d.id for d in (ticked, touched, plain)]
+    db.session.remove()
+    downgrade(revision="0013")
+    upgrade()
+    deals = [db.session.get(Deal, i) for i in ids]
+    assert [kept_figures(d) for d in deals] == expected == [recount(d) for d in deals]
+    assert expected[0][0] >= 1 and expected[1][2] is not None
