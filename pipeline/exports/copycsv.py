@@ -25,7 +25,7 @@ from pipeline.deals.models import Deal
 from pipeline.exports.cells import FORMULA_STARTS, neutralised
 from pipeline.exports.csvfile import PROGRESS_EVERY
 from pipeline.exports.sheets import Sheet, deal_labels
-from pipeline.exports.weekly import PERCENT, WeeklyExport, board_query
+from pipeline.exports.weekly import PERCENT, WeeklyExport, board_query, plan_for_every_row
 from pipeline.extensions import db
 from pipeline.reports.sql import raw_cents
 
@@ -138,6 +138,7 @@ def write_copy_csv(export: WeeklyExport, sheet: Sheet, out: IO[bytes], progress:
 
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")  # dates as 2026-11-23, as str(date)
+    plan_for_every_row()  # the streamed query's work_mem, as the Python path has it
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(f"COPY ({compiled.string}) TO STDOUT (FORMAT csv)", compiled.params) as copy:
