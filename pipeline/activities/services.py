@@ -15,6 +15,7 @@ from pipeline.auth.models import User
 from pipeline.core.errors import InvalidInput
 from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date
+from pipeline.deals import kept
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
 
@@ -61,6 +62,8 @@ def log_activity(
     )
     db.session.add(activity)
     db.session.flush()
+    if deal_id is not None:
+        kept.note_activity(deal_id, activity.occurred_at)
     return activity
 
 

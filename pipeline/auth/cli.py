@@ -10,7 +10,6 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from pipeline.auth.models import Role, Team, User
@@ -79,6 +78,8 @@ def _admin_password(given: str | None) -> str:
 def init_command(admin_email: str | None, admin_name: str, admin_password: str | None) -> None:
     """Migrate the database to the newest schema and create the first admin; safe to run again."""
     if current_revision(db.engine) != head_revision():
+        from flask_migrate import upgrade  # alembic only in the processes that migrate
+
         upgrade()
     url = db.engine.url.render_as_string(hide_password=True)
     click.echo(f"database {url} is at migration {current_revision(db.engine)}")

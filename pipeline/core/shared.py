@@ -10,10 +10,13 @@ stay in the process (right for one process, wrong for several: `pipeline serve` 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import redis
 from flask import Flask, current_app
 from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
+
+if TYPE_CHECKING:  # redis-py is imported on first use: 4 MB that a process without Redis (an export) never needs
+    import redis
 
 STORAGE_EXTENSION = "pipeline.limits_storage"
 CONNECT_TIMEOUT_S = 0.5  # a healthy Redis on the same network answers in well under a millisecond
@@ -25,6 +28,8 @@ _pools_lock = threading.Lock()
 
 def _pool(url: str) -> redis.ConnectionPool:
     """This process's connection pool for `url`, made on first use."""
+    import redis
+
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
@@ -42,6 +47,8 @@ def redis_url(app: Flask | None = None) -> str:
 
 def redis_client(app: Flask | None = None) -> redis.Redis | None:
     """A client for the shared Redis, or None when none is configured (then keep state in the process)."""
+    import redis
+
     url = redis_url(app)
     return redis.Redis(connection_pool=_pool(url)) if url else None
 

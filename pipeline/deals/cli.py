@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from pipeline.cli import one_transaction, table
 from pipeline.core.errors import InvalidInput, NotFound
-from pipeline.deals import workflow
+from pipeline.deals import kept, workflow
 from pipeline.deals.method import STAGE_KEYS, stage
 from pipeline.deals.models import ChecklistTemplate, LostReason
 from pipeline.extensions import db
@@ -64,6 +64,8 @@ def _set_required(key: str, required: bool) -> None:
         click.echo(f"{item.key} ({item.label_zh}) is already {word}")
         return
     item.required = required
+    db.session.flush()
+    kept.recount_all()  # every deal's count of required items, this one's stage included
     click.echo(f"{item.key} ({item.label_zh}) is now {word} to leave {item.stage} ({stage(item.stage).label_zh})")
     if not required and item.key == workflow.CONTRACT_SIGNED:
         click.echo("note: entering 跟进 still needs the contract signed, whatever this setting says")

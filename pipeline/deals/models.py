@@ -141,6 +141,12 @@ class Deal(TimestampMixin, db.Model):
     # The version whose share the kept report figures count (reports/rollup); None: never counted.
     rollup_version: Mapped[int | None] = mapped_column(Integer)
 
+    # Kept by deals/kept.py as the checklist and activities change, so a million-deal export aggregates nothing:
+    # the current stage's required items done and in all, and the newest activity's moment.
+    checklist_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checklist_required: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     __mapper_args__ = {"version_id_col": version}
 
     account: Mapped[Account] = relationship()

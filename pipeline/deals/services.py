@@ -20,7 +20,7 @@ from pipeline.core.database import is_stale_snapshot
 from pipeline.core.errors import Conflict, InvalidInput, Missing, NotFound
 from pipeline.core.models import is_id, utcnow
 from pipeline.core.timeutil import local_date
-from pipeline.deals import workflow
+from pipeline.deals import kept, workflow
 from pipeline.deals.influences import influence_roles, required_roles
 from pipeline.deals.method import DONE, LOST, QUALIFY, STRATEGY_KEYS
 from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
@@ -261,6 +261,7 @@ def create_deal(actor: User, account: Account, title: str, *, at: datetime | Non
         )
     )
     db.session.flush()
+    kept.recount_checklist([deal.id])
     return deal
 
 
@@ -309,6 +310,8 @@ def set_checklist_item(
     if note is not None:
         item.note = note
     _flush_deal()
+    if deal.stage == item.stage:
+        kept.recount_checklist([deal.id])
     return item
 
 
@@ -373,6 +376,7 @@ def move(
     )
     db.session.add(event)
     _flush_deal()  # one flush: the version-checked UPDATE, the new checklist items and the history row
+    kept.recount_checklist([deal.id])  # the stage the deal is in now (none when it left the board)
     return event
 
 

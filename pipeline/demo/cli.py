@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -114,6 +113,8 @@ def demo_command(port: int, host: str, no_serve: bool, seed: int, reset: bool, a
                 if tables:
                     drop_everything(db.engine)
             started = time.perf_counter()
+            from flask_migrate import upgrade  # alembic only in the processes that migrate
+
             upgrade()
             migrate_seconds = time.perf_counter() - started
             try:

@@ -34,6 +34,7 @@ from pipeline.auth.services import create_user, hash_password, issue_token
 from pipeline.core.changelog import FieldChange, apply_changes
 from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date, team_zone
+from pipeline.deals import kept
 from pipeline.deals import services as deals
 from pipeline.deals.influences import add_influence, required_roles
 from pipeline.deals.method import (
@@ -563,6 +564,7 @@ class _Generator:
         rep = self.reps[0]
         token = issue_token(rep, "demo")
         db.session.flush()
+        kept.recount_all()  # activities were re-dated above, past the services that keep the deals' figures
         counts = {
             "teams": self.scale.teams,
             "users": 1 + len(self.leads) + len(self.reps),

@@ -83,10 +83,15 @@ def deal_columns() -> list[Column]:
     ]
 
 
+def deal_labels() -> tuple[dict[str, str], dict[str | None, str], str, str]:
+    """The 商机 sheet's words: stage and strategy labels, and the stalled column's yes and no."""
+    stages, strategies = _labels()
+    return stages, strategies, _("Yes"), _("No")
+
+
 def deal_cells(export: WeeklyExport, stalled: Spill | None = None) -> Iterator[tuple[Any, ...]]:
     """The 商机 sheet's rows: one per deal on the board; the stalled ones also set aside for the 停滞 sheet."""
-    stages, strategies = _labels()
-    yes, no = _("Yes"), _("No")
+    stages, strategies, yes, no = deal_labels()
     for r in deals_on_board(export.scope, export.today):
         if stalled is not None and r.stalled:
             stalled.add(_stalled_row(r, stages))

@@ -6,18 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import DateTime, case, func, select, text, type_coerce
+from sqlalchemy import DateTime, Select, case, func, select, text, type_coerce
 
 from pipeline.accounts.models import Account
-from pipeline.activities.models import Activity
 from pipeline.auth.models import Team, User
 from pipeline.core.timeutil import local_date, team_zone
 from pipeline.deals.board import stall_days
 from pipeline.deals.method import STAGE_KEYS, STAGES
-from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem
+from pipeline.deals.models import Deal
 from pipeline.extensions import db
 from pipeline.reports.figures import Outcomes, StageTotals
 from pipeline.reports.funnel import outcomes
@@ -79,54 +78,24 @@ class DealRow(NamedTuple):
 def deals_on_board(scope: ReportScope, today: date) -> Iterator[DealRow]:
     """Every deal in the scope's five stages, in the method's order and longest in its stage first, streamed."""
     limits = stall_days(current_app.config.get("PIPELINE_STALL_DAYS"))
-    item, on_board = DealChecklistItem, (scope.deals(), Deal.stage.in_(STAGE_KEYS))
-    required = db.session.scalars(select(ChecklistTemplate.key).where(ChecklistTemplate.required.is_(True))).all()
-    # Aggregated over the scope's own deals only, so the planner reads a team's items through the indexes and
-    # the company's in one pass; never one lookup per deal.
-    progress = (
-        select(
-            item.deal_id,
-            func.count().label("required"),
-            func.sum(case((item.done.is_(True), 1), else_=0)).label("done"),
-        )
-        .join(Deal, (Deal.id == item.deal_id) & (Deal.stage == item.stage))
-        .where(*on_board, item.item_key.in_(required))
-        .group_by(item.deal_id)
-        .subquery()
-    )
-    touched = (
-        select(Activity.deal_id, type_coerce(func.max(Activity.occurred_at), DateTime).label("last"))
-        .join(Deal, Deal.id == Activity.deal_id)
-        .where(*on_board)
-        .group_by(Activity.deal_id)
-        .subquery()
-    )
-    query = (
-        select(
-            Deal.id,
-            Deal.title,
-            Account.name,
-            User.name,
-            Team.name,
-            Deal.stage,
-            type_coerce(Deal.stage_entered_at, DateTime),  # naive UTC as stored, converted below once
-            raw_cents(Deal.__table__.c.amount_cents),
-            Deal.currency,
-            Deal.expected_close_date,
-            Deal.strategy,
-            Deal.next_step,
-            Deal.next_step_due,
-            progress.c.done,
-            progress.c.required,
-            touched.c.last,
-        )
-        .join(Account, Account.id == Deal.account_id)
-        .join(User, User.id == Deal.owner_id)
-        .outerjoin(Team, Team.id == User.team_id)
-        .outerjoin(progress, progress.c.deal_id == Deal.id)
-        .outerjoin(touched, touched.c.deal_id == Deal.id)
-        .where(*on_board)
-        .order_by(STAGE_ORDER, Deal.stage_entered_at, Deal.id)
+    query = board_query(
+        scope,
+        Deal.id,
+        Deal.title,
+        Account.name,
+        User.name,
+        Team.name,
+        Deal.stage,
+        type_coerce(Deal.stage_entered_at, DateTime),  # naive UTC as stored, converted below once
+        raw_cents(Deal.__table__.c.amount_cents),
+        Deal.currency,
+        Deal.expected_close_date,
+        Deal.strategy,
+        Deal.next_step,
+        Deal.next_step_due,
+        Deal.checklist_done,
+        Deal.checklist_required,
+        type_coerce(Deal.last_activity_at, DateTime),
     )
     zone = team_zone()
     plan_for_every_row()
@@ -164,6 +133,21 @@ def deals_on_board(scope: ReportScope, today: date) -> Iterator[DealRow]:
                 limits[stage],
                 days > limits[stage],
             )
+
+
+def board_query(scope: ReportScope, *columns: Any) -> Select[Any]:
+    """The scope's deals on the board with their account, owner and team, in the 商机 sheet's order.
+
+    The checklist progress and the last activity are kept on the deal (deals/kept.py): nothing is aggregated.
+    """
+    return (
+        select(*columns)
+        .join(Account, Account.id == Deal.account_id)
+        .join(User, User.id == Deal.owner_id)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(scope.deals(), Deal.stage.in_(STAGE_KEYS))
+        .order_by(STAGE_ORDER, Deal.stage_entered_at, Deal.id)
+    )
 
 
 def plan_for_every_row() -> None:

@@ -11,7 +11,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.core.timeutil import team_zone
-from pipeline.exports.cells import CENTS, DATE, INT, MOMENT, SIGNED, Column, is_formula_like
+from pipeline.exports.cells import CENTS, DATE, INT, MOMENT, RISKY_FIRST, SIGNED, TEXT, Column, is_formula_like
 from pipeline.exports.sheets import Sheet
 
 EXCEL_ROWS = 1_048_576  # rows a sheet can hold; a longer table goes on in a second sheet "<name> (2)"
@@ -76,6 +76,17 @@ def _cell_writer(
     return text
 
 
+def _column_format(column: Column, formats: _Formats) -> Format | None:
+    """The number format a table column's cells take unless a cell says otherwise (money: in yuan)."""
+    return {
+        INT: formats.int,
+        SIGNED: formats.signed,
+        DATE: formats.date,
+        MOMENT: formats.moment,
+        CENTS: formats.money("CNY"),
+    }.get(column.kind)
+
+
 class _Table:
     """One table on one or more sheets (a sheet holds at most EXCEL_ROWS rows): header frozen, filter on."""
 
@@ -89,8 +100,10 @@ class _Table:
         self.parts += 1
         name = self.spec.name if self.parts == 1 else f"{self.spec.name} ({self.parts})"
         self.sheet = sheet = self.book.add_worksheet(name[:31])
+        formats = self.formats
         for c, column in enumerate(self.spec.columns):
-            sheet.set_column(c, c, column.width)
+            # A table's cells take their column's format (as XlsxWriter's write_row leaves them): one per kind.
+            sheet.set_column(c, c, column.width, _column_format(column, formats) if self.spec.table else None)
         sheet.set_row(0, 30)
         for c, header in enumerate(self.headers):
             sheet.write_string(0, c, header, self.formats.header)
@@ -98,6 +111,13 @@ class _Table:
         self.writers = [_cell_writer(sheet, column, self.formats) for column in self.spec.columns]
         self.text = _cell_writer(sheet, Column(str), self.formats)
         self.row = 0
+        columns = list(enumerate(self.spec.columns))
+        zone = team_zone()
+        self.cents = [c for c, column in columns if column.kind == CENTS]
+        self.moments = [c for c, column in columns if column.kind == MOMENT]
+        self.texts = [c for c, column in columns if column.kind == TEXT]
+        self.priced = [(c, column.currency_at) for c, column in columns if column.kind == CENTS and column.currency_at]
+        self.local = lambda moment: moment.astimezone(zone).replace(tzinfo=None)
 
     def _finish(self) -> None:
         if self.spec.table:
@@ -110,15 +130,38 @@ class _Table:
         self.row += 1
         r, writers = self.row, self.writers
         if self.spec.table:
-            for c, value in enumerate(cells):
-                if value is not None:
-                    writers[c](r, c, value, cells)
+            self._add_table_row(r, cells)
             return
         for c, value in enumerate(cells):  # the summary: labels and notes may stand in figure columns
             if isinstance(value, str):
                 self.text(r, c, value, cells)
             elif value is not None:
                 writers[c](r, c, value, cells)
+
+    def _add_table_row(self, r: int, cells: tuple[Any, ...]) -> None:
+        """One row by XlsxWriter's write_row, as XlsxWriter alone writes it; Python touches only the cells that
+        need it: money to yuan, moments to local time, formula-like text quoted, money in another currency."""
+        row = list(cells)
+        for c in self.cents:
+            if row[c] is not None:
+                row[c] /= 100
+        for c in self.moments:
+            if row[c] is not None:
+                row[c] = self.local(row[c])
+        quoted = []
+        for c in self.texts:
+            value = row[c]
+            if value and value[0] in RISKY_FIRST and is_formula_like(value):
+                quoted.append((c, value))
+                row[c] = None
+        sheet = self.sheet
+        sheet.write_row(r, 0, row)
+        for c, value in quoted:
+            sheet.write_string(r, c, value, self.formats.quoted)
+        for c, at in self.priced:
+            currency = row[at]
+            if currency != "CNY" and row[c] is not None:
+                sheet.write_number(r, c, row[c], self.formats.money(currency))
 
     def close(self) -> None:
         self._finish()

@@ -28,6 +28,7 @@ from pipeline.core.audit import record
 from pipeline.core.errors import InvalidInput
 from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date, team_zone
+from pipeline.deals import kept
 from pipeline.deals.method import ALL_STATES, CLOSE, DONE, FOLLOW_UP, LOST, OPEN_STAGES, QUALIFY
 from pipeline.deals.models import ChecklistTemplate, Deal, DealChecklistItem, LostReason, StageEvent
 from pipeline.extensions import db
@@ -409,5 +410,6 @@ def write_deals(plan: DealPlan, *, via: str, actor: User | None, filename: str, 
         db.session.execute(insert(StageEvent.__table__), events)
         if items:
             db.session.execute(insert(DealChecklistItem.__table__), items)
+            kept.recount_checklist(ids)
     db.session.expire_all()
     return len(plan.rows)

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from bench.exports import (
     BARE_CSV,
@@ -20,6 +21,7 @@ from bench.exports import (
     SERVICE_CSV,
     SERVICE_SHEET,
     SERVICE_XLSX,
+    bare_book,
     bare_csv,
     bare_rows,
     bare_xlsx,
@@ -31,6 +33,7 @@ from bench.exports import (
 from bench.generate import Options, generate
 from pipeline.exports.sheets import deal_cells
 from pipeline.exports.weekly import WeeklyExport
+from pipeline.extensions import db
 from pipeline.reports.periods import iso_week
 from pipeline.reports.scope import ReportScope
 
@@ -78,6 +81,39 @@ def test_the_bare_writers_write_the_services_cells(spec: dict[str, Any], tmp_pat
     )
     assert service_cells == bare_cells and len(service_cells) == DEALS + 1
     assert any(cell == (None, None) for row in service_cells for cell in row)
+
+
+def test_the_bare_workbook_writes_the_services_stalled_sheet(spec: dict[str, Any]) -> None:
+    """The workbook's baseline writes the 停滞 sheet's cells as the service does (the same values and formats)."""
+    service, bare = io.BytesIO(), io.BytesIO()
+    service_export(spec, SERVICE_XLSX, service)
+    assert bare_book(spec, bare) == DEALS
+    service_book, bare_sheets = load_workbook(service, read_only=True), load_workbook(bare, read_only=True)
+    assert bare_sheets.sheetnames == [spec["sheet"], spec["stalled_sheet"]]
+    stalled = [
+        [
+            [(None, None) if cell.value in ("", None) else (cell.value, cell.number_format) for cell in row]
+            for row in book[spec["stalled_sheet"]].iter_rows()
+        ]
+        for book in (service_book, bare_sheets)
+    ]
+    assert stalled[0] == stalled[1] and len(stalled[0]) > 1
+
+
+def test_the_generated_deals_keep_what_the_tables_count(spec: dict[str, Any]) -> None:
+    """bench.generate sets each deal's kept checklist counts and last activity (migration 0014) from its rows."""
+    counted = """
+        SELECT d.id, COALESCE(p.done, 0), COALESCE(p.required, 0), t.last FROM deals d
+        LEFT JOIN (
+            SELECT i.deal_id, COUNT(*) AS required, SUM(CASE WHEN i.done THEN 1 ELSE 0 END) AS done
+            FROM deal_checklist_items i JOIN deals di ON di.id = i.deal_id AND di.stage = i.stage
+            WHERE i.item_key IN (SELECT key FROM checklist_templates WHERE required) GROUP BY i.deal_id
+        ) p ON p.deal_id = d.id
+        LEFT JOIN (SELECT deal_id, MAX(occurred_at) AS last FROM activities GROUP BY deal_id) t ON t.deal_id = d.id
+        ORDER BY d.id"""
+    kept = "SELECT id, checklist_done, checklist_required, last_activity_at FROM deals ORDER BY id"
+    expected, found = (db.session.execute(text(query)).all() for query in (counted, kept))
+    assert found == expected and any(row[2] for row in found) and any(row[3] for row in found)
 
 
 def test_a_run_checks_rows_and_bytes_and_gives_the_ratio(spec: dict[str, Any], tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
+import io
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -16,13 +18,14 @@ from sqlalchemy import func, select, text
 
 from pipeline.core.audit import AuditEvent
 from pipeline.deals.models import Deal
-from pipeline.exports import csvfile, sheets, xlsx
+from pipeline.exports import copycsv, csvfile, sheets, xlsx
 from pipeline.exports.services import write_export_file
 from pipeline.extensions import db
 from tests.exports.conftest import SHEETS, make_export, open_book
 
 FORMATS = ["xlsx", "csv"]
 REAL_DEALS_ON_BOARD = sheets.deals_on_board
+REAL_CRLF_ROWS = copycsv.crlf_rows
 
 
 class Boom(RuntimeError):
@@ -51,7 +54,17 @@ def failing_rows(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[list[str
         finally:
             rows.close()  # as a source failing inside itself would end its own query
 
+    def copy_then_boom(chunks: Any, counted: Any) -> Iterator[bytes]:
+        rows = REAL_CRLF_ROWS(chunks, counted)
+        try:
+            yield next(rows)
+            seen.append(sorted(p.name for p in folder.iterdir()))
+            raise Boom("the database went away")
+        finally:
+            rows.close()
+
     monkeypatch.setattr(sheets, "deals_on_board", deals_then_boom)
+    monkeypatch.setattr(copycsv, "crlf_rows", copy_then_boom)  # the CSV's rows on PostgreSQL: COPY's stream
     return seen
 
 
@@ -135,9 +148,26 @@ def test_a_writer_failing_midway_ends_the_query_too(
             raise OSError(28, "No space left on device")
         return real(text)
 
-    if fmt == "xlsx":
-        real = xlsx.is_formula_like
-        monkeypatch.setattr(xlsx, "is_formula_like", full_disk)
+    if fmt == "xlsx":  # the workbook's table rows: text goes to XlsxWriter row by row
+
+        def full_disk_row(table: Any, r: int, cells: tuple[Any, ...]) -> Any:
+            for cell in cells:
+                if isinstance(cell, str):
+                    full_disk(cell)
+            return real_row(table, r, cells)
+
+        real, real_row = str, xlsx._Table._add_table_row
+        monkeypatch.setattr(xlsx._Table, "_add_table_row", full_disk_row)
+    elif copycsv.available():  # PostgreSQL's COPY streams the rows: the disk fills on the fourth
+
+        def full_disk_rows(chunks: Any, counted: Any) -> Iterator[bytes]:
+            for chunk in REAL_CRLF_ROWS(chunks, counted):
+                for row in csv.reader(io.StringIO(chunk.decode(), newline="")):
+                    full_disk(row[1])
+                yield chunk
+
+        real = str
+        monkeypatch.setattr(copycsv, "crlf_rows", full_disk_rows)
     else:
         real = csvfile.neutralised
         monkeypatch.setattr(csvfile, "neutralised", full_disk)
