@@ -140,7 +140,7 @@ def fuzz_form(client: FlaskClient, method: str, action: str, form: dict[str, Any
         send = client.post if method == "post" else client.get
         response = send(action, data=data) if method == "post" else send(action, query_string=data)
         body = response.get_data(as_text=True)
-        assert response.status_code < 500, (method, action, data, response.status_code)
+        assert response.status_code < 500, f"{method} {action} {data!r}: {response.status_code}"
         if response.status_code == 422 and response.mimetype == "text/html":
             summary = "".join(re.findall(r'<ul class="errors">(.*?)</ul>', body, re.S))
             named = set(re.findall(r'id="([\w-]+)-error"', body)) | set(re.findall(r'href="#([\w-]+)"', summary))
