@@ -21,8 +21,12 @@ SEPARATORS = re.compile(r"[,;、\n]")
 
 
 def tag_name(text: str) -> str:
-    """A tag as stored: full-width letters and digits folded (NFKC), trimmed, inner spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+    """A tag as stored: full-width letters and digits folded (NFKC), trimmed, inner spaces collapsed.
+
+    Control characters (NUL, ESC …) are dropped: no one means them in a name, and PostgreSQL refuses NUL in text.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in folded).split())
 
 
 def tag_key(text: str) -> str:

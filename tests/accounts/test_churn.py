@@ -63,6 +63,19 @@ def test_a_lost_mark_needs_a_known_reason_and_a_date_not_after_today(
     assert db.session.get(Account, account.id).churned_on is None
 
 
+def test_a_refused_mark_on_a_lost_customer_still_says_what_is_wrong(
+    browser: Browser, people: People, make_account: Any
+) -> None:
+    """The lost card hides the mark form; a refusal there must still show its message (found by the form fuzz)."""
+    account = make_account(people.rep, "华信科技")
+    db.session.commit()
+    client = browser(people.rep)
+    assert mark(client, account).status_code == 302
+    again = mark(client, account, churned_on="")
+    assert again.status_code == 422
+    assert 'href="#churn-churned_on"' in section(again.text, "churn")
+
+
 def test_taking_the_mark_back_keeps_what_it_said_in_the_history(
     browser: Browser, people: People, make_account: Any
 ) -> None:

@@ -61,6 +61,15 @@ def test_a_tag_longer_than_the_limit_is_refused_naming_it() -> None:
     assert parse_tags("长" * 50) == ["长" * 50]
 
 
+def test_control_characters_in_a_typed_tag_are_dropped(people: People, make_account: Any) -> None:
+    """A NUL typed into the tags field was a 500 on PostgreSQL (found by the form fuzz); now it is never stored."""
+    assert parse_tags("重要\x00客户, \x00, \x1b朋友") == ["重要 客户", "朋友"]
+    account = make_account(people.rep, "甲")
+    set_tags(people.rep, account, parse_tags("\x00VIP"))
+    db.session.commit()
+    assert tag_names() == ["VIP"]
+
+
 def test_the_same_tag_typed_differently_is_one_tag(people: People, make_account: Any) -> None:
     first, second = make_account(people.rep, "甲"), make_account(people.rep, "乙")
     set_tags(people.rep, first, ["VIP客户", "École"])
