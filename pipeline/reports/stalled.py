@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
@@ -56,20 +56,22 @@ def stalled(scope: ReportScope, today: date | None = None) -> list[StalledStage]
     counts = dict(
         db.session.execute(select(Deal.stage, func.count()).where(scope.deals(), past).group_by(Deal.stage)).all()
     )
-    ranked = (
-        select(
-            Deal.id,
-            func.row_number().over(partition_by=Deal.stage, order_by=(Deal.stage_entered_at, Deal.id)).label("n"),
-        )
-        .where(scope.deals(), past)
+    # Each stage's oldest, read per stage in the index's order up to the limit (as the board does): one window
+    # over every stalled deal hid from the planner how few pass, and it joined them back by scanning all deals.
+    oldest = [
+        select(Deal.id)
+        .where(scope.deals(), past, Deal.stage == key)
+        .order_by(Deal.stage_entered_at, Deal.id)
+        .limit(SHOWN_PER_STAGE)
         .subquery()
-    )
+        for key in STAGE_KEYS
+    ]
+    firsts = union_all(*(select(first.c.id) for first in oldest)).subquery()
     rows = db.session.execute(
         select(Deal, Account.name, User.name)
-        .join(ranked, ranked.c.id == Deal.id)
+        .join(firsts, firsts.c.id == Deal.id)
         .join(Account, Account.id == Deal.account_id)
         .join(User, User.id == Deal.owner_id)
-        .where(ranked.c.n <= SHOWN_PER_STAGE)
         .order_by(Deal.stage_entered_at, Deal.id)
     ).all()
     shown: dict[str, list[StalledDeal]] = {key: [] for key in STAGE_KEYS}

@@ -95,3 +95,18 @@ def test_forecast_puts_open_deals_in_their_close_month_beside_each_months_wins(s
     )
     assert rows["2026-02"].won == Decimal("60000.00") and rows["2026-03"].won == 0 and rows["2026-04"].won is None
     assert result.open_amount == Decimal("155000.00") and result.this_month == "2026-03"
+
+
+def test_stalled_shows_each_stages_oldest_up_to_the_limit_and_counts_them_all(
+    story: Story, people: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("pipeline.reports.stalled.SHOWN_PER_STAGE", 2)
+    today = date(2026, 3, 31)
+    for days in (20, 50, 30):
+        story.deal(people.rep, f"{days} days", local(today - timedelta(days=days)))
+    stuck = story.deal(people.rep, "stuck in 报价", local(date(2026, 1, 2)))
+    story.advance_to(stuck, "propose", local(today - timedelta(days=22)))
+    report = {s.stage: s for s in stalled(ReportScope(owner_id=people.rep.id), today)}
+    assert [d.title for d in report["qualify"].deals] == ["50 days", "30 days"]
+    assert report["qualify"].count == 3
+    assert [d.title for d in report["propose"].deals] == ["stuck in 报价"] and report["propose"].count == 1
