@@ -204,6 +204,22 @@ def _items(done_only: bool) -> ColumnElement[int]:
     return select(func.count()).where(where).correlate(Deal.__table__).scalar_subquery()
 
 
+def oldest_per_stage(conditions: list[ColumnElement[bool]], limit: Any, source: Any = None) -> Any:
+    """The ids (`deal_id`) of each open stage's longest-waiting matching deals, up to `limit` per stage: each
+    stage read in its index's order and stopped at the limit, so a million deals cost the cards shown (one
+    window over every match would hide from the planner how few pass, and it joins them back by a full scan)."""
+    per_stage = [
+        select(D.id.label("deal_id"))
+        .select_from(source if source is not None else Deal.__table__)
+        .where(*conditions, D.stage == stage)
+        .order_by(D.stage_entered_at, D.id)
+        .limit(limit)
+        .subquery()
+        for stage in STAGE_KEYS
+    ]
+    return union_all(*(select(first.c.deal_id) for first in per_stage)).subquery()
+
+
 @lru_cache(maxsize=256)
 def _statement(shape: _Shape) -> Select[Any]:
     """The board's one query for a shape, built once: each column's first cards (per stage, stalest first,
@@ -222,16 +238,7 @@ def _statement(shape: _Shape) -> Select[Any]:
         .group_by(D.stage)
         .subquery()
     )
-    per_stage = [
-        select(D.id.label("deal_id"))
-        .select_from(matching)
-        .where(*conditions, D.stage == stage)
-        .order_by(D.stage_entered_at, D.id)
-        .limit(bindparam("per_column"))
-        .subquery()
-        for stage in STAGE_KEYS
-    ]
-    firsts = union_all(*(select(first.c.deal_id) for first in per_stage)).subquery()
+    firsts = oldest_per_stage(conditions, bindparam("per_column"), matching)
     touched = and_(ACT.deal_id == D.id, ACT.kind.in_(TOUCH_KINDS))
     calls = select(func.count()).where(touched, ACT.kind == "call").correlate(Deal.__table__).scalar_subquery()
     touches = select(func.count()).where(touched).correlate(Deal.__table__).scalar_subquery()

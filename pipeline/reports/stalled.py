@@ -7,13 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 
 from pipeline.accounts.models import Account
 from pipeline.auth.models import User
 from pipeline.core.models import utcnow
 from pipeline.core.timeutil import local_date, whole_days_since
-from pipeline.deals.board import stall_days, stalled_deals
+from pipeline.deals.board import oldest_per_stage, stall_days, stalled_deals
 from pipeline.deals.method import STAGE_KEYS
 from pipeline.deals.models import Deal
 from pipeline.extensions import db
@@ -56,20 +56,10 @@ def stalled(scope: ReportScope, today: date | None = None) -> list[StalledStage]
     counts = dict(
         db.session.execute(select(Deal.stage, func.count()).where(scope.deals(), past).group_by(Deal.stage)).all()
     )
-    # Each stage's oldest, read per stage in the index's order up to the limit (as the board does): one window
-    # over every stalled deal hid from the planner how few pass, and it joined them back by scanning all deals.
-    oldest = [
-        select(Deal.id)
-        .where(scope.deals(), past, Deal.stage == key)
-        .order_by(Deal.stage_entered_at, Deal.id)
-        .limit(SHOWN_PER_STAGE)
-        .subquery()
-        for key in STAGE_KEYS
-    ]
-    firsts = union_all(*(select(first.c.id) for first in oldest)).subquery()
+    firsts = oldest_per_stage([scope.deals(), past], SHOWN_PER_STAGE)  # as the board reads its cards
     rows = db.session.execute(
         select(Deal, Account.name, User.name)
-        .join(firsts, firsts.c.id == Deal.id)
+        .join(firsts, firsts.c.deal_id == Deal.id)
         .join(Account, Account.id == Deal.account_id)
         .join(User, User.id == Deal.owner_id)
         .order_by(Deal.stage_entered_at, Deal.id)
